@@ -1,0 +1,252 @@
+//! `patches/manifest.toml`: which patches make the series, in order, and
+//! what each one must prove (checkpoints and compile-fail cases).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, ensure, Context, Result};
+use regex::Regex;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub console: ConsoleRules,
+    #[serde(default, rename = "patch")]
+    pub patches: Vec<Patch>,
+    #[serde(default, rename = "compile_fail")]
+    pub compile_fails: Vec<CompileFail>,
+    /// The directory the manifest was read from; paths are relative to it.
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+/// Rules applied to every boot console.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleRules {
+    /// Regexes that must not match anywhere in a console (splats).
+    pub forbidden: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Patch {
+    /// File name under `patches/`.
+    pub file: String,
+    /// The book chapter that shows this patch.
+    #[serde(default)]
+    pub chapter: Option<String>,
+    #[serde(default)]
+    pub checkpoint: Option<Checkpoint>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint {
+    pub name: String,
+    /// Guest script under `patches/`, sourced by the harness's `/init`.
+    pub script: String,
+    /// QEMU `-device` arguments, in order.
+    pub devices: Vec<String>,
+    /// Kconfig symbols (without `CONFIG_`) that must be `y` for this boot.
+    #[serde(default)]
+    pub config: Vec<String>,
+    /// Regexes that must appear in the console, in this order.
+    #[serde(default)]
+    pub expect: Vec<String>,
+    /// Hard limit for the boot, in seconds.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_timeout() -> u64 {
+    120
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompileFail {
+    pub name: String,
+    /// Patch under `patches/`, applied with `git am` on top of `after`.
+    pub patch: String,
+    /// The series patch (file name) it applies on top of.
+    pub after: String,
+    /// The make target that must fail, e.g. `samples/rust/rust_testdev.o`.
+    pub target: String,
+    /// Expected rustc error code, e.g. `E0521`.
+    pub code: String,
+    /// Regex the error's message line must match.
+    pub message: String,
+}
+
+impl Manifest {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut m = Self::parse(&text).with_context(|| format!("in {}", path.display()))?;
+        m.dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        m.check_files()
+            .with_context(|| format!("in {}", path.display()))?;
+        Ok(m)
+    }
+
+    /// Parses and checks everything that does not need the file system.
+    pub fn parse(text: &str) -> Result<Self> {
+        let m: Manifest = toml::from_str(text)?;
+        for re in &m.console.forbidden {
+            Regex::new(re).with_context(|| format!("console.forbidden: bad regex {re:?}"))?;
+        }
+        let mut files = BTreeSet::new();
+        let mut names = BTreeSet::new();
+        for p in &m.patches {
+            ensure!(
+                files.insert(p.file.as_str()),
+                "patch {} is listed twice",
+                p.file
+            );
+            if let Some(c) = &p.checkpoint {
+                ensure!(
+                    names.insert(c.name.as_str()),
+                    "checkpoint name {} is used twice",
+                    c.name
+                );
+                ensure!(
+                    !c.devices.is_empty(),
+                    "checkpoint {}: devices is empty",
+                    c.name
+                );
+                ensure!(
+                    c.timeout_secs > 0,
+                    "checkpoint {}: timeout_secs is 0",
+                    c.name
+                );
+                for re in &c.expect {
+                    Regex::new(re)
+                        .with_context(|| format!("checkpoint {}: bad regex {re:?}", c.name))?;
+                }
+            }
+        }
+        for cf in &m.compile_fails {
+            ensure!(
+                names.insert(cf.name.as_str()),
+                "name {} is used twice",
+                cf.name
+            );
+            ensure!(
+                files.contains(cf.after.as_str()),
+                "compile_fail {}: `after` names {}, which is not a patch of the series",
+                cf.name,
+                cf.after
+            );
+            ensure!(
+                cf.code.starts_with('E') && cf.code.len() == 5,
+                "compile_fail {}: code {:?} is not a rustc error code like E0521",
+                cf.name,
+                cf.code
+            );
+            Regex::new(&cf.message)
+                .with_context(|| format!("compile_fail {}: bad regex {:?}", cf.name, cf.message))?;
+        }
+        Ok(m)
+    }
+
+    /// Checks that every referenced file exists and that every series patch
+    /// file in the directory is listed (a forgotten patch is an error).
+    fn check_files(&self) -> Result<()> {
+        let mut referenced = Vec::new();
+        for p in &self.patches {
+            referenced.push(p.file.clone());
+            if let Some(c) = &p.checkpoint {
+                referenced.push(c.script.clone());
+            }
+        }
+        for cf in &self.compile_fails {
+            referenced.push(cf.patch.clone());
+        }
+        for r in &referenced {
+            ensure!(
+                self.dir.join(r).is_file(),
+                "{} is named in the manifest but {} does not exist",
+                r,
+                self.dir.join(r).display()
+            );
+        }
+        let listed: BTreeSet<&str> = self.patches.iter().map(|p| p.file.as_str()).collect();
+        for e in std::fs::read_dir(&self.dir)? {
+            let name = e?.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".patch")
+                && !is_cover_letter(&name)
+                && !listed.contains(name.as_str())
+            {
+                bail!("patches/{name} is not listed in the manifest; add a [[patch]] entry for it");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+}
+
+pub fn is_cover_letter(name: &str) -> bool {
+    name.starts_with("0000-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[console]
+forbidden = ['WARNING:', 'BUG:']
+
+[[patch]]
+file = "0001-a.patch"
+chapter = "before"
+[patch.checkpoint]
+name = "a"
+script = "checkpoints/a.sh"
+devices = ["pci-testdev"]
+expect = ['probe: .* count 1']
+
+[[compile_fail]]
+name = "escape"
+patch = "compile-fail/escape.patch"
+after = "0001-a.patch"
+target = "samples/rust/x.o"
+code = "E0521"
+message = "borrowed data escapes"
+"#;
+
+    #[test]
+    fn parses_a_good_manifest() {
+        let m = Manifest::parse(GOOD).unwrap();
+        assert_eq!(m.patches.len(), 1);
+        let c = m.patches[0].checkpoint.as_ref().unwrap();
+        assert_eq!(c.timeout_secs, 120);
+        assert_eq!(m.compile_fails[0].code, "E0521");
+    }
+
+    #[test]
+    fn rejects_compile_fail_after_unknown_patch() {
+        let bad = GOOD.replace("after = \"0001-a.patch\"", "after = \"0009-z.patch\"");
+        let e = format!("{:#}", Manifest::parse(&bad).unwrap_err());
+        assert!(e.contains("0009-z.patch"), "{e}");
+    }
+
+    #[test]
+    fn rejects_bad_regex_and_unknown_keys() {
+        assert!(Manifest::parse(&GOOD.replace("count 1", "count (")).is_err());
+        assert!(Manifest::parse(&GOOD.replace("chapter =", "chapterr =")).is_err());
+        assert!(Manifest::parse(&GOOD.replace("E0521", "0521")).is_err());
+    }
+
+    #[test]
+    fn repo_manifest_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../patches/manifest.toml");
+        let m = Manifest::load(&dir).unwrap();
+        assert!(!m.patches.is_empty());
+    }
+}

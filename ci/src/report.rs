@@ -1,0 +1,204 @@
+//! Step 4, the report: `report.json` for the book and for machines, and a
+//! human summary table.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::console::GuestCheck;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Report {
+    /// True when every patch applied and built, and every checkpoint and
+    /// compile-fail case passed.
+    pub ok: bool,
+    pub kernel: String,
+    pub tree_package: String,
+    pub tree_version: String,
+    pub tree_sha256: String,
+    pub base_commit: String,
+    /// Package -> version of the toolchain that verified the series.
+    pub toolchain: BTreeMap<String, String>,
+    pub host_toolchain: bool,
+    pub total_seconds: f64,
+    pub patches: Vec<PatchResult>,
+    pub compile_fail: Vec<CompileFailResult>,
+    /// Set when the run stopped early, with the reason.
+    pub stopped: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct PatchResult {
+    pub file: String,
+    /// sha256 of the patch file that was verified.
+    pub sha256: String,
+    pub subject: String,
+    pub chapter: Option<String>,
+    pub applied: bool,
+    pub commit: String,
+    pub built: bool,
+    /// True when the build was reused from the cache (inputs unchanged).
+    pub build_cached: bool,
+    pub build_seconds: f64,
+    pub build_log: String,
+    pub build_errors: String,
+    pub files: Vec<String>,
+    pub checkpoint: Option<CheckpointResult>,
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct CheckpointResult {
+    pub name: String,
+    pub pass: bool,
+    pub cached: bool,
+    pub devices: Vec<String>,
+    pub boot_seconds: f64,
+    pub guest: Vec<GuestCheck>,
+    pub problems: Vec<String>,
+    /// Path of the console log, relative to the report directory.
+    pub console_log: String,
+    pub console: String,
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct CompileFailResult {
+    pub name: String,
+    pub patch: String,
+    /// sha256 of the compile-fail patch that was verified.
+    pub sha256: String,
+    pub after: String,
+    pub pass: bool,
+    pub cached: bool,
+    pub code: String,
+    /// The matching diagnostic as rustc rendered it.
+    pub error: String,
+    pub problems: Vec<String>,
+}
+
+impl Report {
+    pub fn failures(&self) -> Vec<String> {
+        let mut f = Vec::new();
+        if let Some(s) = &self.stopped {
+            f.push(s.clone());
+        }
+        for p in &self.patches {
+            if let Some(c) = p.checkpoint.as_ref().filter(|c| !c.pass) {
+                f.push(format!(
+                    "checkpoint {} (patch {}) failed:\n  - {}",
+                    c.name,
+                    p.file,
+                    c.problems.join("\n  - ")
+                ));
+            }
+        }
+        for c in self.compile_fail.iter().filter(|c| !c.pass) {
+            f.push(format!(
+                "compile-fail {} ({}) failed:\n  - {}",
+                c.name,
+                c.patch,
+                c.problems.join("\n  - ")
+            ));
+        }
+        f
+    }
+
+    /// A Markdown table, one row per patch and per compile-fail case.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "# Series verification: {}\n\nLinux {} ({} {}), rustc {}, bindgen {}, QEMU {}\n\n",
+            if self.ok { "PASS" } else { "FAIL" },
+            self.kernel,
+            self.tree_package,
+            self.tree_version,
+            self.toolchain.get("rustc").map_or("?", String::as_str),
+            self.toolchain.get("bindgen").map_or("?", String::as_str),
+            self.toolchain
+                .get("qemu-system-x86")
+                .map_or("?", String::as_str),
+        );
+        s.push_str("| patch | applied | built | build s | checkpoint | boot s |\n");
+        s.push_str("|---|---|---|---|---|---|\n");
+        for p in &self.patches {
+            let (cp, boot) = match &p.checkpoint {
+                None => ("-".to_owned(), "-".to_owned()),
+                Some(c) => (
+                    format!(
+                        "{} {}{}",
+                        c.name,
+                        if c.pass { "PASS" } else { "FAIL" },
+                        if c.cached { " (cached)" } else { "" }
+                    ),
+                    format!("{:.1}", c.boot_seconds),
+                ),
+            };
+            s.push_str(&format!(
+                "| {} | {} | {}{} | {:.1} | {} | {} |\n",
+                p.file,
+                yes(p.applied),
+                yes(p.built),
+                if p.build_cached { " (cached)" } else { "" },
+                p.build_seconds,
+                cp,
+                boot
+            ));
+        }
+        if !self.compile_fail.is_empty() {
+            s.push_str("\n| compile-fail | after | expected | result |\n|---|---|---|---|\n");
+            for c in &self.compile_fail {
+                s.push_str(&format!(
+                    "| {} | {} | {} | {} |\n",
+                    c.name,
+                    c.after,
+                    c.code,
+                    if c.pass { "fails as expected" } else { "FAIL" }
+                ));
+            }
+        }
+        if let Some(st) = &self.stopped {
+            s.push_str(&format!("\nStopped early: {st}\n"));
+        }
+        s.push_str(&format!("\nTotal: {:.0} s\n", self.total_seconds));
+        s
+    }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_and_failures_name_the_failing_checkpoint() {
+        let r = Report {
+            kernel: "7.3.4".into(),
+            patches: vec![PatchResult {
+                file: "0001-a.patch".into(),
+                applied: true,
+                built: true,
+                checkpoint: Some(CheckpointResult {
+                    name: "a".into(),
+                    pass: false,
+                    problems: vec!["the guest never reported `BOOK: END`".into()],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let s = r.summary();
+        assert!(
+            s.contains("| 0001-a.patch | yes | yes | 0.0 | a FAIL | 0.0 |"),
+            "{s}"
+        );
+        let f = r.failures();
+        assert_eq!(f.len(), 1);
+        assert!(f[0].contains("checkpoint a (patch 0001-a.patch) failed"));
+    }
+}

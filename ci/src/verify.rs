@@ -1,0 +1,532 @@
+//! The whole verification: toolchain, tree, series (patch by patch: apply,
+//! build, boot its checkpoint, try its compile-fail listings), report.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use regex::Regex;
+
+use crate::boot::{self, BootSpec};
+use crate::cache::{sha256_file, write_atomic, Cache, Key, Staging};
+use crate::console;
+use crate::diagnostics;
+use crate::git::Git;
+use crate::initramfs;
+use crate::kbuild::{missing_symbols, Kbuild};
+use crate::manifest::{Checkpoint, CompileFail, Manifest};
+use crate::pin::Pin;
+use crate::progress::{check_interrupted, fmt_secs, Progress};
+use crate::report::{CheckpointResult, CompileFailResult, PatchResult, Report};
+use crate::runner::Binds;
+use crate::toolchain::{self, Toolchain};
+use crate::tree;
+
+pub struct Options {
+    /// The repository root (holds pin.toml, kernel-config/, ci/guest/).
+    pub repo: PathBuf,
+    /// The directory holding manifest.toml and the patches.
+    pub patches: PathBuf,
+    /// Where the report goes; replaced as a whole when the run completes.
+    pub out: PathBuf,
+    pub cache: Cache,
+    pub host_toolchain: bool,
+}
+
+/// Everything one run needs while walking the series.
+struct Run<'a> {
+    p: &'a Progress,
+    cache: &'a Cache,
+    manifest: &'a Manifest,
+    tc: &'a Toolchain,
+    git: Git,
+    kb: Kbuild<'a>,
+    forbidden: Vec<Regex>,
+    init: String,
+    /// Report directory being written, and where it will end up.
+    stage: PathBuf,
+    out: PathBuf,
+    rust_checked: bool,
+}
+
+pub fn toolchain(opts: &Options, p: &Progress) -> Result<Toolchain> {
+    let pin = Pin::load(&opts.repo.join("pin.toml"))?;
+    if opts.host_toolchain {
+        toolchain::host()
+    } else {
+        toolchain::ensure(&opts.cache, &pin, p)
+    }
+}
+
+pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
+    let pin = Pin::load(&opts.repo.join("pin.toml"))?;
+    let manifest = Manifest::load(&opts.patches.join("manifest.toml"))?;
+    let fragments = fragments(&opts.repo.join("kernel-config"))?;
+    let _lock = opts.cache.lock()?;
+    opts.cache.sweep_partials()?;
+
+    p.say("step 1/4: toolchain");
+    let tc = toolchain(opts, p)?;
+    p.say("step 2/4: tree");
+    let tree = tree::ensure(&opts.cache, &pin, p)?;
+
+    let work = opts.cache.entry(
+        "work",
+        &Key::new("work-v1")
+            .str(&tc.key)
+            .str(&pin.tree.sha256)
+            .short(),
+    );
+    let binds = Binds {
+        src: tree.repo.clone(),
+        build: work.join("build"),
+        scratch: work.join("scratch"),
+    };
+    std::fs::create_dir_all(&binds.build)?;
+    std::fs::create_dir_all(&binds.scratch)?;
+
+    let git = Git::new(&tree.repo);
+    // An interrupted earlier run may have left an am session behind.
+    let _ = git.output(&["am", "--abort"]);
+    git.run(&["checkout", "-q", "-f", "-B", "book-series", &tree.base])?;
+    git.run(&["clean", "-q", "-f", "-d", "-x"])?;
+
+    let stage = Staging::new(&opts.out)?;
+    let mut run = Run {
+        p,
+        cache: &opts.cache,
+        manifest: &manifest,
+        tc: &tc,
+        git,
+        kb: Kbuild {
+            runner: &tc.runner,
+            binds,
+            progress: p,
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        },
+        forbidden: manifest
+            .console
+            .forbidden
+            .iter()
+            .map(|r| Regex::new(r))
+            .collect::<Result<_, _>>()?,
+        init: std::fs::read_to_string(opts.repo.join("ci/guest/init"))
+            .context("reading ci/guest/init")?,
+        stage: stage.path().to_path_buf(),
+        out: opts.out.clone(),
+        rust_checked: false,
+    };
+    run.kb.stage_fragments(&fragments)?;
+
+    let mut report = Report {
+        kernel: pin.tree.kernel.clone(),
+        tree_package: pin.tree.package.clone(),
+        tree_version: pin.tree.version.clone(),
+        tree_sha256: pin.tree.sha256.clone(),
+        base_commit: tree.base.clone(),
+        toolchain: tc.versions.clone(),
+        host_toolchain: opts.host_toolchain,
+        ..Default::default()
+    };
+
+    p.say(format!(
+        "step 3/4: series ({} patches, {} compile-fail listings)",
+        manifest.patches.len(),
+        manifest.compile_fails.len()
+    ));
+    let mut prefix = Key::new("series-v1");
+    prefix.str(&tc.key).str(&pin.tree.sha256);
+    for f in &fragments {
+        prefix.file(f)?;
+    }
+    for (i, patch) in manifest.patches.iter().enumerate() {
+        check_interrupted()?;
+        let tag = format!("[{}/{}] {}", i + 1, manifest.patches.len(), patch.file);
+        let path = manifest.path(&patch.file);
+        prefix.file(&path)?;
+        let mut res = PatchResult {
+            file: patch.file.clone(),
+            chapter: patch.chapter.clone(),
+            sha256: sha256_file(&path)?,
+            ..Default::default()
+        };
+        p.say(format!("{tag}: git am"));
+        if let Err(e) = run.git.am(&path) {
+            report.stopped = Some(format!("{e:#}"));
+            report.patches.push(res);
+            break;
+        }
+        res.applied = true;
+        res.commit = run.git.rev_parse("HEAD")?;
+        res.subject = run.git.subject("HEAD")?;
+        res.files = run.git.changed_files("HEAD")?;
+        run.export_files(&patch.file, &res.files)?;
+        std::fs::create_dir_all(run.stage.join("patches"))?;
+        std::fs::copy(&path, run.stage.join("patches").join(&patch.file))?;
+
+        let key = prefix.short();
+        let built = match run.build(&tag, &key, &patch.file, &mut res) {
+            Ok(dir) => dir,
+            Err(e) => {
+                report.stopped = Some(format!("{e:#}"));
+                report.patches.push(res);
+                break;
+            }
+        };
+        if let Some(cp) = &patch.checkpoint {
+            res.checkpoint = Some(run.checkpoint(&tag, &key, &built, cp)?);
+        }
+        for cf in manifest
+            .compile_fails
+            .iter()
+            .filter(|c| c.after == patch.file)
+        {
+            report
+                .compile_fail
+                .push(run.compile_fail(&tag, &key, &res.commit, cf)?);
+        }
+        report.patches.push(res);
+    }
+
+    p.say("step 4/4: report");
+    report.total_seconds = p.elapsed().as_secs_f64();
+    report.ok = report.failures().is_empty() && report.patches.len() == manifest.patches.len();
+    write_atomic(
+        &stage.path().join("report.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    write_atomic(&stage.path().join("summary.md"), report.summary())?;
+    stage.commit()?;
+    eprintln!("\n{}", report.summary());
+    p.say(format!(
+        "report: {} and {}",
+        opts.out.join("report.json").display(),
+        opts.out.join("summary.md").display()
+    ));
+    Ok(report)
+}
+
+/// The config fragments, in name order.
+fn fragments(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "config"))
+        .collect();
+    v.sort();
+    anyhow::ensure!(!v.is_empty(), "no *.config fragments in {}", dir.display());
+    Ok(v)
+}
+
+impl Run<'_> {
+    fn log_path(&self, name: &str) -> (PathBuf, PathBuf) {
+        let rel = Path::new("logs").join(name);
+        (self.stage.join(&rel), self.out.join(&rel))
+    }
+
+    fn ensure_configured(&mut self, log: &Path) -> Result<()> {
+        if !self.rust_checked {
+            self.kb.configure(log)?;
+            self.kb.rust_available(log)?;
+            self.rust_checked = true;
+        }
+        self.kb.configure(log)
+    }
+
+    /// Builds `bzImage` for the current commit unless an identical prefix
+    /// of the series was built before; returns the artefact directory.
+    fn build(
+        &mut self,
+        tag: &str,
+        key: &str,
+        file: &str,
+        res: &mut PatchResult,
+    ) -> Result<PathBuf> {
+        let dir = self.cache.entry("builds", key);
+        let stem = file.trim_end_matches(".patch");
+        let (log, final_log) = self.log_path(&format!("{stem}.build.log"));
+        std::fs::create_dir_all(log.parent().unwrap())?;
+        res.build_log = format!("logs/{stem}.build.log");
+        if let Ok(meta) = std::fs::read_to_string(dir.join("build.json")) {
+            let meta: serde_json::Value = serde_json::from_str(&meta)?;
+            res.built = true;
+            res.build_cached = true;
+            res.build_seconds = meta["seconds"].as_f64().unwrap_or(0.0);
+            write_atomic(
+                &log,
+                format!("(build reused from the cache: {})\n", dir.display()),
+            )?;
+            self.p
+                .say(format!("{tag}: build cached (same series prefix)"));
+            return Ok(dir);
+        }
+        self.p.say(format!("{tag}: configure and build bzImage"));
+        self.ensure_configured(&log)?;
+        let (st, took) = self
+            .kb
+            .make(&format!("{stem}: make bzImage"), &["bzImage"], &log)?;
+        res.build_seconds = took.as_secs_f64();
+        if !st.success() {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            res.build_errors = diagnostics::first_errors(&text, 3);
+            anyhow::bail!(
+                "{file} does not build (make exited with {st}). First errors:\n{}\nfull log: {}",
+                res.build_errors,
+                final_log.display()
+            );
+        }
+        res.built = true;
+        let staging = Staging::new(&dir)?;
+        std::fs::copy(self.kb.bzimage(), staging.path().join("bzImage"))?;
+        std::fs::copy(
+            self.kb.binds.build.join(".config"),
+            staging.path().join("config"),
+        )?;
+        write_atomic(
+            &staging.path().join("build.json"),
+            serde_json::json!({ "seconds": res.build_seconds }).to_string(),
+        )?;
+        let dir = staging.commit()?;
+        self.p.say(format!("{tag}: built in {}", fmt_secs(took)));
+        Ok(dir)
+    }
+
+    /// Copies the files a patch touched, as they stand after it, into the
+    /// report (the book shows them).
+    fn export_files(&self, file: &str, files: &[String]) -> Result<()> {
+        let dest = self
+            .stage
+            .join("files")
+            .join(file.trim_end_matches(".patch"));
+        for f in files {
+            let src = self.kb.binds.src.join(f);
+            if src.is_file() {
+                let to = dest.join(f);
+                std::fs::create_dir_all(to.parent().unwrap())?;
+                std::fs::copy(&src, &to)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn checkpoint(
+        &mut self,
+        tag: &str,
+        key: &str,
+        built: &Path,
+        cp: &Checkpoint,
+    ) -> Result<CheckpointResult> {
+        let script = std::fs::read_to_string(self.manifest.path(&cp.script))
+            .with_context(|| format!("reading checkpoint script {}", cp.script))?;
+        let mut k = Key::new("boot-v1");
+        k.str(key)
+            .str(&cp.name)
+            .str(&cp.script)
+            .str(&script)
+            .str(&self.init);
+        for d in cp.devices.iter().chain(&cp.expect).chain(&cp.config) {
+            k.str(d);
+        }
+        k.str(&cp.timeout_secs.to_string());
+        let dir = self.cache.entry("boots", &k.short());
+        let console_rel = format!("console/{}.log", cp.name);
+        let console_path = self.stage.join(&console_rel);
+        std::fs::create_dir_all(console_path.parent().unwrap())?;
+
+        if let Ok(text) = std::fs::read_to_string(dir.join("result.json")) {
+            let mut r: CheckpointResult = serde_json::from_str(&text)?;
+            std::fs::copy(dir.join("console.log"), &console_path)?;
+            r.cached = true;
+            self.p.say(format!(
+                "{tag}: checkpoint {} passed before with these inputs (cached)",
+                cp.name
+            ));
+            return Ok(r);
+        }
+
+        let mut r = CheckpointResult {
+            name: cp.name.clone(),
+            devices: cp.devices.clone(),
+            console_log: console_rel,
+            ..Default::default()
+        };
+        let config = std::fs::read_to_string(built.join("config"))?;
+        let missing = missing_symbols(&config, &cp.config);
+        if !missing.is_empty() {
+            r.problems.push(format!(
+                "the kernel config lacks {}; enable them in kernel-config/*.config",
+                missing
+                    .iter()
+                    .map(|s| format!("CONFIG_{s}=y"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            self.p.say(format!(
+                "{tag}: checkpoint {} FAILED: {}",
+                cp.name, r.problems[0]
+            ));
+            return Ok(r);
+        }
+
+        self.p.say(format!(
+            "{tag}: checkpoint {}: boot with {} (timeout {} s)",
+            cp.name,
+            cp.devices.join(", "),
+            cp.timeout_secs
+        ));
+        let scratch = self.kb.binds.scratch.join(format!("boot-{}", cp.name));
+        std::fs::create_dir_all(&scratch)?;
+        let kernel = scratch.join("bzImage");
+        let initrd = scratch.join("initramfs.cpio");
+        std::fs::copy(built.join("bzImage"), &kernel)?;
+        initramfs::write(
+            &initrd,
+            &toolchain::busybox(&self.tc.runner),
+            &self.init,
+            &script,
+        )?;
+        let b = boot::run(
+            &self.tc.runner,
+            &self.kb.binds,
+            &BootSpec {
+                name: &cp.name,
+                kernel: &kernel,
+                initrd: &initrd,
+                devices: &cp.devices,
+                timeout_secs: cp.timeout_secs,
+                console_log: &console_path,
+            },
+        )?;
+        let expect: Vec<Regex> = cp
+            .expect
+            .iter()
+            .map(|e| Regex::new(e))
+            .collect::<Result<_, _>>()?;
+        let (guest, problems) = console::judge(&b.console, b.timed_out, &self.forbidden, &expect);
+        r.pass = problems.is_empty();
+        r.boot_seconds = b.seconds;
+        r.guest = guest.checks;
+        r.problems = problems;
+        r.console = b.console;
+        if r.pass {
+            let staging = Staging::new(&dir)?;
+            std::fs::copy(&console_path, staging.path().join("console.log"))?;
+            write_atomic(
+                &staging.path().join("result.json"),
+                serde_json::to_string(&r)?,
+            )?;
+            staging.commit()?;
+            self.p.say(format!(
+                "{tag}: checkpoint {} PASS ({} guest checks, boot {:.1} s)",
+                cp.name,
+                r.guest.len(),
+                r.boot_seconds
+            ));
+        } else {
+            self.p.say(format!(
+                "{tag}: checkpoint {} FAILED:\n  - {}\n  console: {}",
+                cp.name,
+                r.problems.join("\n  - "),
+                self.out.join(&r.console_log).display()
+            ));
+        }
+        Ok(r)
+    }
+
+    fn compile_fail(
+        &mut self,
+        tag: &str,
+        key: &str,
+        commit: &str,
+        cf: &CompileFail,
+    ) -> Result<CompileFailResult> {
+        let path = self.manifest.path(&cf.patch);
+        let mut k = Key::new("compile-fail-v1");
+        k.str(key).file(&path)?;
+        k.str(&cf.target).str(&cf.code).str(&cf.message);
+        let dir = self.cache.entry("compile-fail", &k.short());
+        let err_rel = format!("compile-fail/{}.txt", cf.name);
+        std::fs::create_dir_all(self.stage.join("compile-fail"))?;
+        std::fs::copy(
+            &path,
+            self.stage
+                .join("compile-fail")
+                .join(format!("{}.patch", cf.name)),
+        )?;
+        if let Ok(text) = std::fs::read_to_string(dir.join("result.json")) {
+            let mut r: CompileFailResult = serde_json::from_str(&text)?;
+            write_atomic(&self.stage.join(&err_rel), &r.error)?;
+            r.cached = true;
+            self.p.say(format!(
+                "{tag}: compile-fail {} failed as expected before (cached)",
+                cf.name
+            ));
+            return Ok(r);
+        }
+        let mut r = CompileFailResult {
+            name: cf.name.clone(),
+            patch: cf.patch.clone(),
+            after: cf.after.clone(),
+            code: cf.code.clone(),
+            sha256: sha256_file(&path)?,
+            ..Default::default()
+        };
+        self.p.say(format!(
+            "{tag}: compile-fail {}: apply and build {}",
+            cf.name, cf.target
+        ));
+        if let Err(e) = self.git.am(&path) {
+            r.problems.push(format!("{e:#}"));
+            return Ok(r);
+        }
+        let (log, final_log) = self.log_path(&format!("compile-fail-{}.log", cf.name));
+        let built = self.ensure_configured(&log).and_then(|()| {
+            self.kb
+                .make(&format!("compile-fail {}", cf.name), &[&cf.target], &log)
+        });
+        self.git.reset_hard(commit)?;
+        let (st, _) = built?;
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let diags = diagnostics::errors(&text);
+        let re = Regex::new(&cf.message)?;
+        if st.success() {
+            r.problems.push(format!(
+                "{} built, but this listing must fail with {}; full log: {}",
+                cf.target,
+                cf.code,
+                final_log.display()
+            ));
+        } else if let Some(d) = diagnostics::find_expected(&diags, &cf.code, &re) {
+            r.pass = true;
+            r.error = d.text.clone();
+        } else {
+            r.problems.push(format!(
+                "the build failed, but not with {} /{}/. First errors:\n{}\nfull log: {}",
+                cf.code,
+                cf.message,
+                diagnostics::first_errors(&text, 3),
+                final_log.display()
+            ));
+        }
+        write_atomic(&self.stage.join(&err_rel), &r.error)?;
+        if r.pass {
+            let staging = Staging::new(&dir)?;
+            write_atomic(
+                &staging.path().join("result.json"),
+                serde_json::to_string(&r)?,
+            )?;
+            staging.commit()?;
+            self.p.say(format!(
+                "{tag}: compile-fail {} fails with {} as expected",
+                cf.name, cf.code
+            ));
+        } else {
+            self.p.say(format!(
+                "{tag}: compile-fail {} FAILED: {}",
+                cf.name,
+                r.problems.join("; ")
+            ));
+        }
+        Ok(r)
+    }
+}
