@@ -70,7 +70,7 @@ fn header(out: &mut Vec<u8>, ino: u32, mode: u32, size: usize, rdev: (u32, u32),
 }
 
 fn pad4(out: &mut Vec<u8>) {
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
 }
@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(&a[94..102], b"00000005");
         // header (110) + "init\0" padded to 116, then the data.
         assert_eq!(&a[116..126], b"#!/bin/sh\n");
-        assert_eq!(a.len() % 4, 0);
+        assert!(a.len().is_multiple_of(4));
         assert!(a.windows(10).any(|w| w == b"TRAILER!!!"));
     }
 

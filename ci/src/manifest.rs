@@ -194,6 +194,22 @@ pub fn is_cover_letter(name: &str) -> bool {
     name.starts_with("0000-")
 }
 
+/// The `Subject:` of a format-patch mail, unfolded, without `[PATCH ...]`.
+pub fn patch_subject(mail: &str) -> Option<String> {
+    let mut lines = mail.lines().skip_while(|l| !l.starts_with("Subject: "));
+    let mut s = lines.next()?.trim_start_matches("Subject: ").to_owned();
+    for l in lines.take_while(|l| l.starts_with(' ') || l.starts_with('\t')) {
+        s.push_str(l.trim_end());
+    }
+    let s = match s.strip_prefix('[') {
+        Some(rest) => rest
+            .split_once("] ")
+            .map_or(s.clone(), |(_, r)| r.to_owned()),
+        None => s,
+    };
+    Some(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +257,39 @@ message = "borrowed data escapes"
         assert!(Manifest::parse(&GOOD.replace("count 1", "count (")).is_err());
         assert!(Manifest::parse(&GOOD.replace("chapter =", "chapterr =")).is_err());
         assert!(Manifest::parse(&GOOD.replace("E0521", "0521")).is_err());
+    }
+
+    #[test]
+    fn subjects_are_unfolded() {
+        let mail = "From x\nSubject: [PATCH 1/2] samples: rust: add a driver for\n QEMU's pci-testdev\n\nBody\n";
+        assert_eq!(
+            patch_subject(mail).as_deref(),
+            Some("samples: rust: add a driver for QEMU's pci-testdev")
+        );
+    }
+
+    /// The cover letter lists every patch of the series, in order.
+    #[test]
+    fn cover_letter_matches_the_series() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../patches");
+        let m = Manifest::load(&dir.join("manifest.toml")).unwrap();
+        let cover = std::fs::read_to_string(dir.join("0000-cover-letter.patch")).unwrap();
+        let total = m.patches.len();
+        assert!(
+            cover.contains(&format!("[PATCH 0/{total}]")),
+            "cover letter subject must say 0/{total}"
+        );
+        let mut at = 0;
+        for p in &m.patches {
+            let subject =
+                patch_subject(&std::fs::read_to_string(dir.join(&p.file)).unwrap()).unwrap();
+            let found = cover[at..].find(&subject);
+            assert!(
+                found.is_some(),
+                "cover letter does not list {subject:?} (in order)"
+            );
+            at += found.unwrap() + subject.len();
+        }
     }
 
     #[test]

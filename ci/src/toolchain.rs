@@ -139,8 +139,28 @@ fn ensure_mmdebstrap() -> Result<()> {
 }
 
 pub fn which(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(tool).is_file()))
+    std::env::var_os("PATH").is_some_and(|path| on_path(tool, &path))
+}
+
+fn on_path(tool: &str, path: &std::ffi::OsStr) -> bool {
+    std::env::split_paths(path).any(|d| d.join(tool).is_file())
+}
+
+/// Fails naming every tool of `tools` that is not on `path`.
+fn require_tools(tools: &[&str], path: &std::ffi::OsStr) -> Result<()> {
+    let missing: Vec<&str> = tools
+        .iter()
+        .copied()
+        .filter(|t| !on_path(t, path))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "--host-toolchain: {} not on PATH; install them (or drop --host-toolchain to use \
+             the pinned root)",
+            missing.join(", ")
+        );
+    }
+    Ok(())
 }
 
 fn userns_usable() -> bool {
@@ -215,17 +235,19 @@ pub fn check_versions(pin: &Pin, found: &BTreeMap<String, String>) -> Result<()>
 
 /// `--host-toolchain`: the host's own tools, reported but not pinned.
 pub fn host() -> Result<Toolchain> {
-    let mut versions = BTreeMap::new();
-    for (name, tool) in [
+    let tools = [
         ("rustc", "rustc"),
         ("bindgen", "bindgen"),
         ("clang", "clang"),
         ("qemu-system-x86", "qemu-system-x86_64"),
         ("busybox", "busybox"),
-    ] {
-        if !which(tool) {
-            bail!("--host-toolchain: `{tool}` is not on PATH; install it or drop --host-toolchain");
-        }
+    ];
+    require_tools(
+        &tools.map(|(_, t)| t),
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )?;
+    let mut versions = BTreeMap::new();
+    for (name, tool) in tools {
         let out = Command::new(tool).arg("--version").output();
         let first = out
             .map(|o| {
@@ -274,6 +296,23 @@ mod tests {
         .into_iter()
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
         .collect()
+    }
+
+    #[test]
+    fn missing_host_tools_are_named() {
+        let e = format!(
+            "{:#}",
+            require_tools(
+                &["sh", "no-such-bindgen", "no-such-qemu"],
+                "/bin:/usr/bin".as_ref()
+            )
+            .unwrap_err()
+        );
+        assert!(
+            e.contains("no-such-bindgen, no-such-qemu not on PATH"),
+            "{e}"
+        );
+        require_tools(&["sh"], "/bin:/usr/bin".as_ref()).unwrap();
     }
 
     #[test]

@@ -46,6 +46,8 @@ struct Run<'a> {
     stage: PathBuf,
     out: PathBuf,
     rust_checked: bool,
+    /// Hash of the config fragments.
+    fragments_key: String,
 }
 
 pub fn toolchain(opts: &Options, p: &Progress) -> Result<Toolchain> {
@@ -114,6 +116,13 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
         stage: stage.path().to_path_buf(),
         out: opts.out.clone(),
         rust_checked: false,
+        fragments_key: {
+            let mut k = Key::new("fragments");
+            for f in &fragments {
+                k.file(f)?;
+            }
+            k.hex()
+        },
     };
     run.kb.stage_fragments(&fragments)?;
 
@@ -224,13 +233,30 @@ impl Run<'_> {
         (self.stage.join(&rel), self.out.join(&rel))
     }
 
+    /// Regenerates `.config` unless its inputs (the fragments and every
+    /// Kconfig file of the current tree) are the ones it was last made from.
     fn ensure_configured(&mut self, log: &Path) -> Result<()> {
-        if !self.rust_checked {
+        let mut key = Key::new("config-v1");
+        key.str(&self.fragments_key);
+        for line in self.git.run(&["ls-tree", "-r", "HEAD"])?.lines() {
+            if line.contains("Kconfig") {
+                key.str(line);
+            }
+        }
+        let key = key.hex();
+        let stamp = self.kb.binds.build.join(".bound-config-key");
+        let have = std::fs::read_to_string(&stamp).unwrap_or_default();
+        if have != key || !self.kb.binds.build.join(".config").is_file() {
+            // Invalidate first: an interrupted configure must not look done.
+            let _ = std::fs::remove_file(&stamp);
             self.kb.configure(log)?;
+            write_atomic(&stamp, &key)?;
+        }
+        if !self.rust_checked {
             self.kb.rust_available(log)?;
             self.rust_checked = true;
         }
-        self.kb.configure(log)
+        Ok(())
     }
 
     /// Builds `bzImage` for the current commit unless an identical prefix
