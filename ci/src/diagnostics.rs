@@ -51,6 +51,32 @@ pub fn errors(log: &str) -> Vec<Diagnostic> {
     out
 }
 
+/// Warnings (rustc, clippy and C compilers) whose primary location is in one
+/// of `files`, rendered as `path:line: message`.
+pub fn warnings_in(log: &str, files: &[String]) -> Vec<String> {
+    let rust_head = Regex::new(r"^warning: (.*)$").unwrap();
+    let rust_loc = Regex::new(r"^\s*--> ([^:]+):(\d+):\d+$").unwrap();
+    let c_warn = Regex::new(r"^([^:\s]+):(\d+):\d+: warning: (.*)$").unwrap();
+    let in_files = |path: &str| files.iter().any(|f| path.ends_with(f.as_str()));
+    let mut out = Vec::new();
+    let mut lines = log.lines().peekable();
+    while let Some(line) = lines.next() {
+        if let Some(c) = rust_head.captures(line) {
+            let msg = c[1].to_owned();
+            if let Some(loc) = lines.peek().and_then(|l| rust_loc.captures(l)) {
+                if in_files(&loc[1]) {
+                    out.push(format!("{}:{}: warning: {msg}", &loc[1], &loc[2]));
+                }
+            }
+        } else if let Some(c) = c_warn.captures(line) {
+            if in_files(&c[1]) {
+                out.push(format!("{}:{}: warning: {}", &c[1], &c[2], &c[3]));
+            }
+        }
+    }
+    out
+}
+
 /// The diagnostic that shows a compile-fail listing failed for the expected
 /// reason, if any.
 pub fn find_expected<'a>(
@@ -127,6 +153,24 @@ make[3]: *** [scripts/Makefile.build:312: samples/rust/rust_testdev.o] Error 1
         assert!(find_expected(&d, "E0597", &re).is_none());
         let other = Regex::new("does not live long enough").unwrap();
         assert!(find_expected(&d, "E0521", &other).is_none());
+    }
+
+    #[test]
+    fn warnings_only_for_the_patch_files() {
+        let log = "\
+warning: unused variable: `x`
+  --> samples/rust/rust_testdev.rs:9:9
+   |
+warning: this could be simplified
+  --> rust/kernel/pci.rs:10:1
+../samples/rust/rust_testdev.c:3:1: warning: unused
+";
+        let files = ["samples/rust/rust_testdev.rs".to_owned()];
+        assert_eq!(
+            warnings_in(log, &files),
+            ["samples/rust/rust_testdev.rs:9: warning: unused variable: `x`"]
+        );
+        assert!(warnings_in(log, &[]).is_empty());
     }
 
     #[test]

@@ -84,7 +84,8 @@ impl Kbuild<'_> {
         Ok(())
     }
 
-    /// Builds `targets` (e.g. `bzImage` or one object file).
+    /// Builds `targets` (e.g. `bzImage` or one object file), with clippy
+    /// linting every Rust crate.
     pub fn make(
         &self,
         label: &str,
@@ -92,7 +93,7 @@ impl Kbuild<'_> {
         log: &Path,
     ) -> Result<(ExitStatus, Duration)> {
         let script = format!(
-            r#"cd "$SRC" && exec make O="$BUILD" LLVM=1 -j{} {}"#,
+            r#"cd "$SRC" && exec make O="$BUILD" LLVM=1 CLIPPY=1 -j{} {}"#,
             self.jobs,
             targets.join(" ")
         );

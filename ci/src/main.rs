@@ -18,6 +18,7 @@ mod progress;
 mod report;
 mod runner;
 mod selftest;
+mod style;
 mod toolchain;
 mod tree;
 mod verify;

@@ -12,6 +12,8 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub console: ConsoleRules,
+    #[serde(default)]
+    pub style: StyleRules,
     #[serde(default, rename = "patch")]
     pub patches: Vec<Patch>,
     #[serde(default, rename = "compile_fail")]
@@ -27,6 +29,15 @@ pub struct Manifest {
 pub struct ConsoleRules {
     /// Regexes that must not match anywhere in a console (splats).
     pub forbidden: Vec<String>,
+}
+
+/// Style checks applied to every patch.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StyleRules {
+    /// checkpatch message types that do not fail a patch.
+    #[serde(default)]
+    pub checkpatch_allow: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

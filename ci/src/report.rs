@@ -42,6 +42,9 @@ pub struct PatchResult {
     pub build_seconds: f64,
     pub build_log: String,
     pub build_errors: String,
+    /// checkpatch findings, rustfmtcheck failures and warnings in the
+    /// patch's files; any entry fails the patch.
+    pub style: Vec<String>,
     pub files: Vec<String>,
     pub checkpoint: Option<CheckpointResult>,
 }
@@ -80,6 +83,13 @@ impl Report {
         let mut f = Vec::new();
         if let Some(s) = &self.stopped {
             f.push(s.clone());
+        }
+        for p in self.patches.iter().filter(|p| !p.style.is_empty()) {
+            f.push(format!(
+                "patch {} is not style-clean:\n  - {}",
+                p.file,
+                p.style.join("\n  - ")
+            ));
         }
         for p in &self.patches {
             if let Some(c) = p.checkpoint.as_ref().filter(|c| !c.pass) {

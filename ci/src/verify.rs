@@ -18,6 +18,7 @@ use crate::pin::Pin;
 use crate::progress::{check_interrupted, fmt_secs, Progress};
 use crate::report::{CheckpointResult, CompileFailResult, PatchResult, Report};
 use crate::runner::Binds;
+use crate::style;
 use crate::toolchain::{self, Toolchain};
 use crate::tree;
 
@@ -169,6 +170,7 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
         res.subject = run.git.subject("HEAD")?;
         res.files = run.git.changed_files("HEAD")?;
         run.export_files(&patch.file, &res.files)?;
+        res.style = run.checkpatch(&tag, &path)?;
         std::fs::create_dir_all(run.stage.join("patches"))?;
         std::fs::copy(&path, run.stage.join("patches").join(&patch.file))?;
 
@@ -278,6 +280,9 @@ impl Run<'_> {
             res.built = true;
             res.build_cached = true;
             res.build_seconds = meta["seconds"].as_f64().unwrap_or(0.0);
+            res.style.extend(serde_json::from_value::<Vec<String>>(
+                meta["style"].clone(),
+            )?);
             write_atomic(
                 &log,
                 format!("(build reused from the cache: {})\n", dir.display()),
@@ -302,6 +307,15 @@ impl Run<'_> {
             );
         }
         res.built = true;
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let mut style = diagnostics::warnings_in(&text, &res.files);
+        style.extend(style::rustfmtcheck(
+            &self.tc.runner,
+            &self.kb.binds,
+            self.p,
+            &log,
+        )?);
+        res.style.extend(style.iter().cloned());
         let staging = Staging::new(&dir)?;
         std::fs::copy(self.kb.bzimage(), staging.path().join("bzImage"))?;
         std::fs::copy(
@@ -310,11 +324,41 @@ impl Run<'_> {
         )?;
         write_atomic(
             &staging.path().join("build.json"),
-            serde_json::json!({ "seconds": res.build_seconds }).to_string(),
+            serde_json::json!({ "seconds": res.build_seconds, "style": style }).to_string(),
         )?;
         let dir = staging.commit()?;
         self.p.say(format!("{tag}: built in {}", fmt_secs(took)));
         Ok(dir)
+    }
+
+    /// checkpatch on a series or compile-fail patch.
+    fn checkpatch(&self, tag: &str, patch: &Path) -> Result<Vec<String>> {
+        let name = patch
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let copy = self.kb.binds.scratch.join("checkpatch").join(&name);
+        std::fs::create_dir_all(copy.parent().unwrap())?;
+        std::fs::copy(patch, &copy)?;
+        let (log, _) = self.log_path(&format!(
+            "{}.checkpatch.log",
+            name.trim_end_matches(".patch")
+        ));
+        std::fs::create_dir_all(log.parent().unwrap())?;
+        let found = style::checkpatch(
+            &self.tc.runner,
+            &self.kb.binds,
+            self.p,
+            &copy,
+            &log,
+            &self.manifest.style.checkpatch_allow,
+        )?;
+        if !found.is_empty() {
+            self.p
+                .say(format!("{tag}: checkpatch: {}", found.join("; ")));
+        }
+        Ok(found)
     }
 
     /// Copies the files a patch touched, as they stand after it, into the
@@ -497,6 +541,7 @@ impl Run<'_> {
             sha256: sha256_file(&path)?,
             ..Default::default()
         };
+        r.problems.extend(self.checkpatch(tag, &path)?);
         self.p.say(format!(
             "{tag}: compile-fail {}: apply and build {}",
             cf.name, cf.target
@@ -523,7 +568,7 @@ impl Run<'_> {
                 final_log.display()
             ));
         } else if let Some(d) = diagnostics::find_expected(&diags, &cf.code, &re) {
-            r.pass = true;
+            r.pass = r.problems.is_empty();
             r.error = d.text.clone();
         } else {
             r.problems.push(format!(
