@@ -143,7 +143,7 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
         manifest.patches.len(),
         manifest.compile_fails.len()
     ));
-    let mut prefix = Key::new("series-v1");
+    let mut prefix = Key::new("series-v2");
     prefix.str(&tc.key).str(&pin.tree.sha256);
     for f in &fragments {
         prefix.file(f)?;
@@ -198,6 +198,9 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
         report.patches.push(res);
     }
 
+    // An interrupted build or boot must not be reported as a failure of
+    // the patch: stop here, leaving the previous report in place.
+    check_interrupted()?;
     p.say("step 4/4: report");
     report.total_seconds = p.elapsed().as_secs_f64();
     report.ok = report.failures().is_empty() && report.patches.len() == manifest.patches.len();
