@@ -5,7 +5,9 @@
 //! people need.
 
 mod apt;
+mod book;
 mod boot;
+mod browser;
 mod cache;
 mod console;
 mod diagnostics;
@@ -65,10 +67,18 @@ enum Cmd {
         #[arg(long)]
         patches: Option<PathBuf>,
     },
+    /// Steps 1-4, then the book: every listing rendered from the report, in
+    /// strict mode (an unverified listing is an error). Output: book/html.
+    Book,
+    /// Serve the book locally with `mdbook serve` (after `cargo xtask book`).
+    Serve,
     /// Breaks the series on purpose (does not apply, does not build, does
-    /// not probe, warns) and checks that verification fails each time.
+    /// not probe, warns) and checks that verification fails each time; edits
+    /// a line and checks that the rendered book shows the edit.
     Selftest,
-    /// Everything CI runs: host unit tests, the verification, the selftest.
+    /// Everything CI runs: host unit tests (with the preprocessor's mdbook
+    /// integration test), the verification, the strict book build, a headless
+    /// Chromium check of the rendered book, and the selftest.
     Test,
 }
 
@@ -120,22 +130,138 @@ fn real_main(cli: Cli) -> Result<()> {
             tree::ensure(&o.cache, &pin, &p)?;
         }
         Cmd::Verify { out, patches } => verify_ok(&opts(out, patches)?, &p)?,
-        Cmd::Selftest => selftest::run(&opts(None, None)?, &p)?,
+        Cmd::Book => {
+            let o = opts(None, None)?;
+            verify_ok(&o, &p)?;
+            let tools = book_tools(&o, &p)?;
+            build_book(&o, &tools, &p)?;
+            let dir = o.repo.join("book/html");
+            p.say(format!(
+                "the book: {}
+serve it locally with: cargo xtask serve",
+                dir.join("index.html").display()
+            ));
+        }
+        Cmd::Serve => {
+            let o = opts(None, None)?;
+            let tools = book_tools(&o, &p)?;
+            let st = Command::new(&tools.mdbook)
+                .args(["serve", "--open"])
+                .current_dir(&o.repo)
+                .env("PATH", tools.path()?)
+                .env("BOUND_REPORT", &o.out)
+                .status()
+                .context("running mdbook serve")?;
+            if !st.success() {
+                bail!("mdbook serve exited with {st}");
+            }
+        }
+        Cmd::Selftest => {
+            let o = opts(None, None)?;
+            let tools = book_tools(&o, &p)?;
+            selftest::run(&o, &p, &tools, &o.repo.join("book"))?;
+        }
         Cmd::Test => {
+            let o = opts(None, None)?;
+            let tools = book_tools(&o, &p)?;
             p.say("host tests: cargo test --workspace");
             let st = Command::new(env!("CARGO"))
                 .args(["test", "--workspace", "--quiet"])
                 .current_dir(&repo)
+                .env("MDBOOK", &tools.mdbook)
+                .env("PATH", tools.path()?)
                 .status()
                 .context("running cargo test")?;
             if !st.success() {
                 bail!("host unit tests failed (cargo test --workspace)");
             }
-            verify_ok(&opts(None, None)?, &p)?;
-            selftest::run(&opts(None, None)?, &p)?;
+            verify_ok(&o, &p)?;
+            build_book(&o, &tools, &p)?;
+            browser_check(&o, &p)?;
+            selftest::run(&o, &p, &tools, &o.repo.join("book"))?;
             p.say("all tests passed");
         }
     }
+    Ok(())
+}
+
+fn book_tools(o: &verify::Options, p: &Progress) -> Result<book::Tools> {
+    let pin = pin::Pin::load(&o.repo.join("pin.toml"))?;
+    let _lock = o.cache.lock()?;
+    book::tools(&o.cache, &pin, p)
+}
+
+/// The strict build of the real book into `book/`.
+fn build_book(o: &verify::Options, tools: &book::Tools, p: &Progress) -> Result<()> {
+    book::build(
+        tools,
+        &book::BuildSpec {
+            repo: &o.repo,
+            report: &o.out,
+            patches: &o.patches,
+            strict: true,
+            dest: &o.repo.join("book"),
+        },
+        p,
+    )?;
+    Ok(())
+}
+
+/// Headless Chromium on the built book: the first chapter shows its diff
+/// and boot log, mermaid drew its diagrams, search finds the chapter. Keeps
+/// a screenshot and the DOMs in target/book-check/.
+fn browser_check(o: &verify::Options, p: &Progress) -> Result<()> {
+    browser::ensure_chromium(p)?;
+    let work = o.repo.join("target/book-check");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let port = browser::serve(&o.repo.join("book/html"))?;
+    p.say(format!(
+        "browser check: headless Chromium on http://127.0.0.1:{port}/"
+    ));
+    let missing = browser::check_pages(
+        port,
+        &[
+            browser::PageCheck {
+                page: "part1/before.html",
+                must_contain: &[
+                    ("the patch as a highlighted diff", "language-diff"),
+                    ("an added line of the diff", "hljs-addition"),
+                    ("the boot log", "BOOK: PASS drop-before-revoke"),
+                    ("the compiler error", "error[E0521]"),
+                    (
+                        "a mermaid sequence diagram drawn as SVG",
+                        "aria-roledescription=\"sequence\"",
+                    ),
+                    (
+                        "a mermaid flowchart drawn as SVG",
+                        "aria-roledescription=\"flowchart-v2\"",
+                    ),
+                ],
+            },
+            browser::PageCheck {
+                page: "index.html?search=try_access",
+                must_contain: &[(
+                    "a search hit in the first chapter",
+                    "part1/before.html?highlight=try_access",
+                )],
+            },
+        ],
+        &work,
+    )?;
+    if !missing.is_empty() {
+        bail!(
+            "browser check: the rendered book lacks:\n  - {}\nDOMs are in {}",
+            missing.join("\n  - "),
+            work.display()
+        );
+    }
+    let shot = work.join("part1-before.png");
+    browser::screenshot(port, "part1/before.html", &shot, &work)?;
+    p.say(format!(
+        "browser check: PASS; screenshot {}",
+        shot.display()
+    ));
     Ok(())
 }
 

@@ -11,6 +11,14 @@ use serde::{Deserialize, Serialize};
 pub struct Pin {
     pub tree: TreePin,
     pub toolchain: ToolchainPin,
+    pub book: BookPin,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookPin {
+    /// crate name -> exact version.
+    pub tools: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

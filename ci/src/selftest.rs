@@ -1,8 +1,12 @@
-//! Proof that verification can fail: each entry of `patches/selftest.toml`
-//! breaks one patch of the real series (so that it no longer applies, no
-//! longer builds, no longer probes, or warns at runtime), runs the whole
-//! verification on the broken copy, and requires it to fail with the
-//! expected message.
+//! Proof that verification can fail, and that the book follows the patches.
+//!
+//! Each `[[break]]` of `patches/selftest.toml` breaks one patch of the real
+//! series (so that it no longer applies, no longer builds, no longer probes,
+//! or warns at runtime), runs the whole verification on the broken copy, and
+//! requires it to fail with the expected message. Each `[[render]]` edits a
+//! line, verifies the edited series, renders the book from that report and
+//! requires the edit to show up on the page (in the diff, the file listing
+//! and the boot log).
 
 use std::path::Path;
 
@@ -10,6 +14,7 @@ use anyhow::{bail, ensure, Context, Result};
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::book::{self, Tools};
 use crate::cache::Staging;
 use crate::progress::Progress;
 use crate::verify;
@@ -19,6 +24,36 @@ use crate::verify;
 struct Selftests {
     #[serde(rename = "break")]
     breaks: Vec<Break>,
+    #[serde(default)]
+    render: Vec<Render>,
+}
+
+/// An edit whose effect must reach the rendered book.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Render {
+    name: String,
+    patch: String,
+    find: String,
+    replace: String,
+    /// Page of the built book (under `html/`) that must show the edit.
+    page: String,
+    /// Text that must appear on that page at least `times` times, and not
+    /// at all on the page built from the unedited series.
+    shows: String,
+    times: usize,
+}
+
+impl Render {
+    fn edit(&self) -> Break {
+        Break {
+            name: self.name.clone(),
+            patch: self.patch.clone(),
+            find: self.find.clone(),
+            replace: self.replace.clone(),
+            expect: String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,7 +140,8 @@ fn copy_dir(src: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn run(opts: &verify::Options, p: &Progress) -> Result<()> {
+/// `book_dir`: the book built from the unedited series, for the render tests.
+pub fn run(opts: &verify::Options, p: &Progress, tools: &Tools, book_dir: &Path) -> Result<()> {
     let tests = load(&opts.patches.join("selftest.toml"))?;
     let work = Staging::new(&opts.repo.join("target/selftest"))?;
     let mut failed = Vec::new();
@@ -144,13 +180,80 @@ pub fn run(opts: &verify::Options, p: &Progress) -> Result<()> {
             ));
         }
     }
+    for r in &tests.render {
+        p.say(format!(
+            "selftest {}: edit {} and render the book from it",
+            r.name, r.patch
+        ));
+        if let Err(e) = render(opts, p, tools, book_dir, work.path(), r) {
+            failed.push(format!("{}: {e:#}", r.name));
+        }
+    }
     if !failed.is_empty() {
         bail!("selftest failures:\n{}", failed.join("\n"));
     }
     work.commit()?;
     p.say(format!(
-        "selftest: all {} broken series were caught",
-        tests.breaks.len()
+        "selftest: all {} broken series were caught, {} edits reached the book",
+        tests.breaks.len(),
+        tests.render.len()
+    ));
+    Ok(())
+}
+
+fn render(
+    opts: &verify::Options,
+    p: &Progress,
+    tools: &Tools,
+    book_dir: &Path,
+    work: &Path,
+    r: &Render,
+) -> Result<()> {
+    let dir = work.join(&r.name);
+    broken_series(&opts.patches, &dir.join("patches"), &r.edit())?;
+    let o = verify::Options {
+        repo: opts.repo.clone(),
+        patches: dir.join("patches"),
+        out: dir.join("report"),
+        cache: opts.cache.clone(),
+        host_toolchain: opts.host_toolchain,
+    };
+    verify::run(&o, p)?;
+    book::build(
+        tools,
+        &book::BuildSpec {
+            repo: &opts.repo,
+            report: &o.out,
+            patches: &o.patches,
+            strict: false,
+            dest: &dir.join("book"),
+        },
+        p,
+    )?;
+    let count = |book: &Path| -> Result<usize> {
+        let page = book.join("html").join(&r.page);
+        let text = std::fs::read_to_string(&page)
+            .with_context(|| format!("reading {}", page.display()))?;
+        Ok(text.matches(&r.shows).count())
+    };
+    let before = count(book_dir)?;
+    let after = count(&dir.join("book"))?;
+    ensure!(
+        before == 0,
+        "{:?} is already on {} before the edit ({before} times); pick another edit",
+        r.shows,
+        r.page
+    );
+    ensure!(
+        after >= r.times,
+        "after the edit, {} shows {:?} {after} times, expected at least {}",
+        r.page,
+        r.shows,
+        r.times
+    );
+    p.say(format!(
+        "selftest {}: the edit shows {after} times on {} (0 before)",
+        r.name, r.page
     ));
     Ok(())
 }
@@ -184,7 +287,12 @@ mod tests {
     #[test]
     fn repo_selftests_match_the_series() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../patches");
-        for b in load(&dir.join("selftest.toml")).unwrap().breaks {
+        let t = load(&dir.join("selftest.toml")).unwrap();
+        for b in t
+            .breaks
+            .into_iter()
+            .chain(t.render.iter().map(Render::edit))
+        {
             let text = std::fs::read_to_string(dir.join(&b.patch)).unwrap();
             let m = mutate(&text, &b).unwrap();
             assert_eq!(m.lines().count(), text.lines().count(), "{}", b.name);
