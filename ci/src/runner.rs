@@ -94,6 +94,15 @@ impl Runner {
         }
     }
 
+    /// Where the source tree appears to commands, with a trailing `/`:
+    /// compiler messages name files under it.
+    pub fn src_prefix(&self, binds: &Binds) -> String {
+        match self {
+            Runner::Root { .. } => "/tmp/src/".to_owned(),
+            Runner::Host => format!("{}/", binds.src.display()),
+        }
+    }
+
     /// A host path to a file of the toolchain (e.g. `/usr/bin/busybox`).
     pub fn host_path_of(&self, tool_path: &str) -> PathBuf {
         match self {

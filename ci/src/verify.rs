@@ -143,7 +143,7 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
         manifest.patches.len(),
         manifest.compile_fails.len()
     ));
-    let mut prefix = Key::new("series-v2");
+    let mut prefix = Key::new("series-v3");
     prefix.str(&tc.key).str(&pin.tree.sha256);
     for f in &fragments {
         prefix.file(f)?;
@@ -301,7 +301,9 @@ impl Run<'_> {
             .make(&format!("{stem}: make bzImage"), &["bzImage"], &log)?;
         res.build_seconds = took.as_secs_f64();
         if !st.success() {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let text = std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .replace(&self.tc.runner.src_prefix(&self.kb.binds), "");
             res.build_errors = diagnostics::first_errors(&text, 3);
             anyhow::bail!(
                 "{file} does not build (make exited with {st}). First errors:\n{}\nfull log: {}",
@@ -312,10 +314,11 @@ impl Run<'_> {
         res.built = true;
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         let mut style = diagnostics::warnings_in(&text, &res.files);
-        style.extend(style::rustfmtcheck(
+        style.extend(style::rustfmt(
             &self.tc.runner,
             &self.kb.binds,
             self.p,
+            &res.files,
             &log,
         )?);
         res.style.extend(style.iter().cloned());
@@ -514,7 +517,7 @@ impl Run<'_> {
         cf: &CompileFail,
     ) -> Result<CompileFailResult> {
         let path = self.manifest.path(&cf.patch);
-        let mut k = Key::new("compile-fail-v1");
+        let mut k = Key::new("compile-fail-v2");
         k.str(key).file(&path)?;
         k.str(&cf.target).str(&cf.code).str(&cf.message);
         let dir = self.cache.entry("compile-fail", &k.short());
@@ -560,7 +563,10 @@ impl Run<'_> {
         });
         self.git.reset_hard(commit)?;
         let (st, _) = built?;
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        // Paths relative to the tree, as a reader's own build would show them.
+        let text = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .replace(&self.tc.runner.src_prefix(&self.kb.binds), "");
         let diags = diagnostics::errors(&text);
         let re = Regex::new(&cf.message)?;
         if st.success() {
