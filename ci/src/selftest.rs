@@ -38,10 +38,11 @@ struct Render {
     replace: String,
     /// Page of the built book (under `html/`) that must show the edit.
     page: String,
-    /// Text that must appear on that page at least `times` times, and not
-    /// at all on the page built from the unedited series.
+    /// Text that must appear on that page in a code block of each of these
+    /// classes (e.g. `language-diff` for the patch, `language-text` for the
+    /// boot log), and nowhere on the page built from the unedited series.
     shows: String,
-    times: usize,
+    in_blocks: Vec<String>,
 }
 
 impl Render {
@@ -103,6 +104,7 @@ fn mutate(patch: &str, b: &Break) -> Result<String> {
 /// A copy of the series with one patch broken, and without the compile-fail
 /// cases (they are not what is being tested here).
 fn broken_series(src: &Path, dest: &Path, b: &Break) -> Result<()> {
+    std::fs::create_dir_all(dest).with_context(|| format!("creating {}", dest.display()))?;
     for e in std::fs::read_dir(src)?.flatten() {
         let p = e.path();
         let name = e.file_name().to_string_lossy().into_owned();
@@ -230,32 +232,54 @@ fn render(
         },
         p,
     )?;
-    let count = |book: &Path| -> Result<usize> {
+    let page = |book: &Path| -> Result<String> {
         let page = book.join("html").join(&r.page);
-        let text = std::fs::read_to_string(&page)
-            .with_context(|| format!("reading {}", page.display()))?;
-        Ok(text.matches(&r.shows).count())
+        std::fs::read_to_string(&page).with_context(|| format!("reading {}", page.display()))
     };
-    let before = count(book_dir)?;
-    let after = count(&dir.join("book"))?;
+    let before = page(book_dir)?.matches(&r.shows).count();
     ensure!(
         before == 0,
         "{:?} is already on {} before the edit ({before} times); pick another edit",
         r.shows,
         r.page
     );
+    let found = blocks_containing(&page(&dir.join("book"))?, &r.shows);
+    let missing: Vec<&String> = r.in_blocks.iter().filter(|c| !found.contains(*c)).collect();
     ensure!(
-        after >= r.times,
-        "after the edit, {} shows {:?} {after} times, expected at least {}",
+        missing.is_empty(),
+        "after the edit, {} does not show {:?} in a {} block (found it in: {:?})",
         r.page,
         r.shows,
-        r.times
+        missing
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        found
     );
     p.say(format!(
-        "selftest {}: the edit shows {after} times on {} (0 before)",
-        r.name, r.page
+        "selftest {}: the edit shows in the {} blocks of {} (absent before)",
+        r.name,
+        r.in_blocks.join(", "),
+        r.page
     ));
     Ok(())
+}
+
+/// The classes of the `<code class=...>` blocks of an HTML page whose
+/// text contains `needle`.
+fn blocks_containing(html: &str, needle: &str) -> std::collections::BTreeSet<String> {
+    let mut found = std::collections::BTreeSet::new();
+    for part in html.split("<code class=\"").skip(1) {
+        let Some((classes, rest)) = part.split_once('"') else {
+            continue;
+        };
+        let body = rest.split("</code>").next().unwrap_or("");
+        if body.contains(needle) {
+            found.extend(classes.split_whitespace().map(str::to_owned));
+        }
+    }
+    found
 }
 
 fn first_line(s: &str) -> &str {
@@ -274,6 +298,14 @@ mod tests {
             replace: replace.into(),
             expect: "x".into(),
         }
+    }
+
+    #[test]
+    fn finds_the_blocks_that_show_a_text() {
+        let html = r#"<p>x (edited)</p><pre><code class="language-diff">+a (edited)</code></pre>
+<code class="language-rust noplayground">fn f() {}</code><code class="language-text">[ T] a (edited)</code>"#;
+        let found: Vec<String> = blocks_containing(html, "(edited)").into_iter().collect();
+        assert_eq!(found, ["language-diff", "language-text"]);
     }
 
     #[test]
