@@ -13,15 +13,9 @@
 //! A console without `BOOK: END` means the guest never finished: that is a
 //! failure, never a pass.
 
+use bound_report::GuestCheck;
 use regex::Regex;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GuestCheck {
-    pub name: String,
-    pub pass: bool,
-    pub why: String,
-}
+use serde::Serialize;
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct GuestReport {

@@ -17,7 +17,6 @@ mod kbuild;
 mod manifest;
 mod pin;
 mod progress;
-mod report;
 mod runner;
 mod selftest;
 mod style;

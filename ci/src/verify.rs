@@ -16,11 +16,11 @@ use crate::kbuild::{missing_symbols, Kbuild};
 use crate::manifest::{Checkpoint, CompileFail, Manifest};
 use crate::pin::Pin;
 use crate::progress::{check_interrupted, fmt_secs, Progress};
-use crate::report::{CheckpointResult, CompileFailResult, PatchResult, Report};
 use crate::runner::Binds;
 use crate::style;
 use crate::toolchain::{self, Toolchain};
 use crate::tree;
+use bound_report::{CheckpointResult, CompileFailResult, PatchResult, Report};
 
 pub struct Options {
     /// The repository root (holds pin.toml, kernel-config/, ci/guest/).

@@ -74,7 +74,8 @@ pub fn for_compile_fail(r: &Report, c: &CompileFailResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{CheckpointResult, GuestCheck};
+    use crate::report::CheckpointResult;
+    use bound_report::GuestCheck;
 
     fn report() -> Report {
         Report {

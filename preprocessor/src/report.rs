@@ -1,82 +1,13 @@
 //! Loading the verifier's report directory (`cargo xtask verify` output).
 //!
-//! The structs mirror `ci/src/report.rs`; every field has a default so that
-//! a report from a slightly older or newer verifier still loads.
+//! The report's types are the verifier's own (crate `bound-report`).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct Report {
-    pub ok: bool,
-    pub kernel: String,
-    pub tree_package: String,
-    pub tree_version: String,
-    pub tree_sha256: String,
-    pub base_commit: String,
-    pub toolchain: BTreeMap<String, String>,
-    pub host_toolchain: bool,
-    pub total_seconds: f64,
-    pub patches: Vec<PatchResult>,
-    pub compile_fail: Vec<CompileFailResult>,
-    pub stopped: Option<String>,
-}
-
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
-pub struct PatchResult {
-    pub file: String,
-    pub sha256: String,
-    pub subject: String,
-    pub chapter: Option<String>,
-    pub applied: bool,
-    pub commit: String,
-    pub built: bool,
-    pub build_cached: bool,
-    pub build_seconds: f64,
-    pub build_errors: String,
-    pub files: Vec<String>,
-    pub checkpoint: Option<CheckpointResult>,
-}
-
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
-pub struct CheckpointResult {
-    pub name: String,
-    pub pass: bool,
-    pub cached: bool,
-    pub devices: Vec<String>,
-    pub boot_seconds: f64,
-    pub guest: Vec<GuestCheck>,
-    pub problems: Vec<String>,
-    pub console_log: String,
-}
-
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
-pub struct GuestCheck {
-    pub name: String,
-    pub pass: bool,
-    pub why: String,
-}
-
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
-pub struct CompileFailResult {
-    pub name: String,
-    pub patch: String,
-    pub sha256: String,
-    pub after: String,
-    pub pass: bool,
-    pub code: String,
-    pub error: String,
-    pub problems: Vec<String>,
-}
+pub use bound_report::{CheckpointResult, CompileFailResult, PatchResult, Report};
 
 /// A loaded report and where its files are.
 #[derive(Debug)]

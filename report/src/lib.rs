@@ -1,13 +1,25 @@
-//! Step 4, the report: `report.json` for the book and for machines, and a
-//! human summary table.
+//! The verification report: `report.json`, written by the verifier
+//! (`cargo xtask verify`, in `ci/`) and read by the book's preprocessor
+//! (`mdbook-bound`), and its human summary table.
+//!
+//! Every struct defaults missing fields, so a report written by a slightly
+//! older or newer verifier still loads.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::console::GuestCheck;
+/// One check the guest reported (`BOOK: PASS name` / `BOOK: FAIL name why`).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GuestCheck {
+    pub name: String,
+    pub pass: bool,
+    pub why: String,
+}
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Report {
     /// True when every patch applied and built, and every checkpoint and
     /// compile-fail case passed.
@@ -28,6 +40,7 @@ pub struct Report {
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PatchResult {
     pub file: String,
     /// sha256 of the patch file that was verified.
@@ -50,6 +63,7 @@ pub struct PatchResult {
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CheckpointResult {
     pub name: String,
     pub pass: bool,
@@ -64,6 +78,7 @@ pub struct CheckpointResult {
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CompileFailResult {
     pub name: String,
     pub patch: String,
