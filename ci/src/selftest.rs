@@ -129,6 +129,19 @@ fn broken_series(src: &Path, dest: &Path, b: &Break) -> Result<()> {
     Ok(())
 }
 
+/// Options that verify the series edited by `b`, in `work/<name>/`.
+fn edited_series(opts: &verify::Options, work: &Path, b: &Break) -> Result<verify::Options> {
+    let dir = work.join(&b.name);
+    broken_series(&opts.patches, &dir.join("patches"), b)?;
+    Ok(verify::Options {
+        repo: opts.repo.clone(),
+        patches: dir.join("patches"),
+        out: dir.join("report"),
+        cache: opts.cache.clone(),
+        host_toolchain: opts.host_toolchain,
+    })
+}
+
 fn copy_dir(src: &Path, dest: &Path) -> Result<()> {
     std::fs::create_dir_all(dest)?;
     for e in std::fs::read_dir(src)?.flatten() {
@@ -152,15 +165,7 @@ pub fn run(opts: &verify::Options, p: &Progress, tools: &Tools, book_dir: &Path)
             "selftest {}: break {} and verify; it must fail",
             b.name, b.patch
         ));
-        let dir = work.path().join(&b.name);
-        broken_series(&opts.patches, &dir.join("patches"), b)?;
-        let o = verify::Options {
-            repo: opts.repo.clone(),
-            patches: dir.join("patches"),
-            out: dir.join("report"),
-            cache: opts.cache.clone(),
-            host_toolchain: opts.host_toolchain,
-        };
+        let o = edited_series(opts, work.path(), b)?;
         let msg = match verify::run(&o, p) {
             Ok(r) if r.ok => {
                 failed.push(format!("{}: the broken series verified as PASS", b.name));
@@ -212,14 +217,7 @@ fn render(
     r: &Render,
 ) -> Result<()> {
     let dir = work.join(&r.name);
-    broken_series(&opts.patches, &dir.join("patches"), &r.edit())?;
-    let o = verify::Options {
-        repo: opts.repo.clone(),
-        patches: dir.join("patches"),
-        out: dir.join("report"),
-        cache: opts.cache.clone(),
-        host_toolchain: opts.host_toolchain,
-    };
+    let o = edited_series(opts, work, &r.edit())?;
     verify::run(&o, p)?;
     book::build(
         tools,
