@@ -39,10 +39,6 @@ impl Progress {
         }
     }
 
-    pub fn elapsed(&self) -> Duration {
-        self.start.elapsed()
-    }
-
     pub fn say(&self, msg: impl AsRef<str>) {
         eprintln!("[{}] {}", fmt_secs(self.start.elapsed()), msg.as_ref());
     }

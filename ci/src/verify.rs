@@ -61,6 +61,7 @@ pub fn toolchain(opts: &Options, p: &Progress) -> Result<Toolchain> {
 }
 
 pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
+    let started = std::time::Instant::now();
     let pin = Pin::load(&opts.repo.join("pin.toml"))?;
     let manifest = Manifest::load(&opts.patches.join("manifest.toml"))?;
     let fragments = fragments(&opts.repo.join("kernel-config"))?;
@@ -202,7 +203,7 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
     // the patch: stop here, leaving the previous report in place.
     check_interrupted()?;
     p.say("step 4/4: report");
-    report.total_seconds = p.elapsed().as_secs_f64();
+    report.total_seconds = started.elapsed().as_secs_f64();
     report.ok = report.failures().is_empty() && report.patches.len() == manifest.patches.len();
     write_atomic(
         &stage.path().join("report.json"),
