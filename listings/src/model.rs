@@ -1,0 +1,15 @@
+//! A userspace **model** of the binding scope (not kernel code).
+//!
+//! The names follow the kernel's Rust API, the implementation does not: there
+//! is no MMIO, no RCU and no real devres list, only enough state to observe
+//! the order in which things happen.
+
+mod device;
+mod devres;
+mod driver;
+mod error;
+
+pub use device::{ARef, Bar, BoundDevice, Device, OwnedBar, BAR0_SIZE};
+pub use devres::{Devres, DevresBar, RevocableGuard};
+pub use driver::{bind_and_unbind, Driver};
+pub use error::{Error, Result};
