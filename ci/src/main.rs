@@ -239,6 +239,17 @@ fn browser_check(o: &verify::Options, p: &Progress) -> Result<()> {
                 ],
             },
             browser::PageCheck {
+                page: "part1/after.html",
+                must_contain: &[
+                    ("the conversion as a highlighted diff", "hljs-deletion"),
+                    ("the boot log", "BOOK: PASS drop-reset"),
+                    (
+                        "a mermaid sequence diagram drawn as SVG",
+                        "aria-roledescription=\"sequence\"",
+                    ),
+                ],
+            },
+            browser::PageCheck {
                 page: "index.html?search=try_access",
                 must_contain: &[(
                     "a search hit in the first chapter",
