@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::progress::check_interrupted;
+use crate::progress::{check_interrupted, spawn_group, stop_group};
 use crate::runner::{Binds, Runner};
 
 pub struct Boot {
@@ -53,13 +53,14 @@ pub fn run(runner: &Runner, binds: &Binds, spec: &BootSpec) -> Result<Boot> {
     let out = std::fs::File::create(spec.console_log)
         .with_context(|| format!("creating {}", spec.console_log.display()))?;
     let t0 = Instant::now();
-    let mut child = runner
-        .script(binds, &script)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone()?)
-        .stderr(out)
-        .spawn()
-        .context("starting QEMU")?;
+    let mut child = spawn_group(
+        runner
+            .script(binds, &script)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out),
+    )
+    .context("starting QEMU")?;
     let limit = Duration::from_secs(spec.timeout_secs);
     let mut timed_out = None;
     loop {
@@ -67,9 +68,8 @@ pub fn run(runner: &Runner, binds: &Binds, spec: &BootSpec) -> Result<Boot> {
             break;
         }
         if t0.elapsed() >= limit || check_interrupted().is_err() {
-            // SIGKILL to the runner; `unshare --kill-child` takes QEMU with it.
-            let _ = child.kill();
-            let _ = child.wait();
+            // The whole group: the runner, QEMU, and anything else it started.
+            stop_group(&mut child);
             check_interrupted()?;
             timed_out = Some(spec.timeout_secs);
             break;

@@ -38,6 +38,10 @@ impl Cache {
         Ok(Self { root })
     }
 
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Takes the cache's lock for as long as the returned file lives, so
     /// that two runs never share a tree or build directory.
     pub fn lock(&self) -> Result<fs::File> {

@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -58,19 +58,19 @@ impl Progress {
             .open(log)
             .with_context(|| format!("opening log {}", log.display()))?;
         let t0 = Instant::now();
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(out.try_clone()?)
-            .stderr(out)
-            .spawn()
-            .with_context(|| format!("{label}: starting {:?}", cmd.get_program()))?;
+        let mut child = spawn_group(
+            cmd.stdin(Stdio::null())
+                .stdout(out.try_clone()?)
+                .stderr(out),
+        )
+        .with_context(|| format!("{label}: starting {:?}", cmd.get_program()))?;
         let mut next = t0 + every;
         loop {
             if let Some(status) = child.try_wait()? {
                 return Ok((status, t0.elapsed()));
             }
             if INTERRUPTED.load(Ordering::SeqCst) {
-                let _ = child.wait();
+                stop_group(&mut child);
                 check_interrupted()?;
             }
             if Instant::now() >= next {
@@ -85,6 +85,32 @@ impl Progress {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+}
+
+/// Starts `cmd` as the leader of a new process group, so that the whole
+/// tree it starts (make and its compilers, QEMU) can be stopped at once.
+pub fn spawn_group(cmd: &mut Command) -> std::io::Result<Child> {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0).spawn()
+}
+
+/// Stops a process group started by [`spawn_group`]: SIGTERM, then SIGKILL
+/// after two seconds, and reaps the leader.
+pub fn stop_group(child: &mut Child) {
+    let pgid = child.id() as libc::pid_t;
+    // SAFETY: `kill` has no memory-safety preconditions; a negative pid names
+    // the process group that `spawn_group` created for this child.
+    unsafe { libc::kill(-pgid, libc::SIGTERM) };
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(2) {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: as above. The group may be gone already; that is fine.
+    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    let _ = child.wait();
 }
 
 /// The last non-empty line of a file, reading only its end.

@@ -26,6 +26,22 @@ struct Selftests {
     breaks: Vec<Break>,
     #[serde(default)]
     render: Vec<Render>,
+    #[serde(default)]
+    interrupt: Vec<Interrupt>,
+}
+
+/// An edit that forces a rebuild, and a SIGINT sent to the verifier while
+/// it builds: the run must stop with nothing half-written and no report,
+/// and the next run must rebuild and pass.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Interrupt {
+    name: String,
+    patch: String,
+    find: String,
+    replace: String,
+    /// Seconds between the start of that patch's build and the SIGINT.
+    after_secs: u64,
 }
 
 /// An edit whose effect must reach the rendered book.
@@ -45,15 +61,21 @@ struct Render {
     in_blocks: Vec<String>,
 }
 
+/// A `Break` with no expected failure: an edit whose effect is checked
+/// otherwise.
+fn edit(name: &str, patch: &str, find: &str, replace: &str) -> Break {
+    Break {
+        name: name.to_owned(),
+        patch: patch.to_owned(),
+        find: find.to_owned(),
+        replace: replace.to_owned(),
+        expect: String::new(),
+    }
+}
+
 impl Render {
     fn edit(&self) -> Break {
-        Break {
-            name: self.name.clone(),
-            patch: self.patch.clone(),
-            find: self.find.clone(),
-            replace: self.replace.clone(),
-            expect: String::new(),
-        }
+        edit(&self.name, &self.patch, &self.find, &self.replace)
     }
 }
 
@@ -196,6 +218,15 @@ pub fn run(opts: &verify::Options, p: &Progress, tools: &Tools, book_dir: &Path)
             failed.push(format!("{}: {e:#}", r.name));
         }
     }
+    for i in &tests.interrupt {
+        p.say(format!(
+            "selftest {}: interrupt a build of {} with SIGINT",
+            i.name, i.patch
+        ));
+        if let Err(e) = interrupt(opts, p, work.path(), i) {
+            failed.push(format!("{}: {e:#}", i.name));
+        }
+    }
     if !failed.is_empty() {
         bail!("selftest failures:\n{}", failed.join("\n"));
     }
@@ -264,6 +295,121 @@ fn render(
     Ok(())
 }
 
+impl Interrupt {
+    fn edit(&self) -> Break {
+        edit(&self.name, &self.patch, &self.find, &self.replace)
+    }
+}
+
+fn interrupt(opts: &verify::Options, p: &Progress, work: &Path, i: &Interrupt) -> Result<()> {
+    use std::time::{Duration, Instant};
+    // A fresh edit every time, so that the build is never in the cache.
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos();
+    let edit = Break {
+        replace: format!("{} ({nonce})", i.replace),
+        ..i.edit()
+    };
+    let o = edited_series(opts, work, &edit)?;
+    let log_path = work.join(&i.name).join("interrupted-run.log");
+    let log = std::fs::File::create(&log_path)?;
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.arg("--cache-dir").arg(opts.cache.root());
+    if opts.host_toolchain {
+        cmd.arg("--host-toolchain");
+    }
+    cmd.arg("verify")
+        .arg("--patches")
+        .arg(&o.patches)
+        .arg("--out")
+        .arg(&o.out);
+    let mut child = crate::progress::spawn_group(
+        cmd.stdin(std::process::Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log),
+    )?;
+    let marker = format!("{}: configure and build bzImage", i.patch);
+    let t0 = Instant::now();
+    let mut building_since = None;
+    let status = loop {
+        if let Some(st) = child.try_wait()? {
+            break st;
+        }
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if building_since.is_none() && text.contains(&marker) {
+            building_since = Some(Instant::now());
+        }
+        if building_since.is_some_and(|b| b.elapsed() >= Duration::from_secs(i.after_secs)) {
+            // SAFETY: `kill` has no memory-safety preconditions; the pid is our child's.
+            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+            building_since = Some(Instant::now() + Duration::from_secs(3600));
+        }
+        if t0.elapsed() > Duration::from_secs(900) {
+            crate::progress::stop_group(&mut child);
+            bail!(
+                "the verifier never got to building {}; see {}",
+                i.patch,
+                log_path.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+    ensure!(
+        status.code() == Some(130) && text.contains("interrupted"),
+        "after SIGINT the verifier exited with {status}, not 130 with `interrupted`; see {}",
+        log_path.display()
+    );
+    ensure!(
+        !o.out.exists(),
+        "the interrupted run wrote a report at {}",
+        o.out.display()
+    );
+    let partial = format!(".partial-{}", child.id());
+    let mut left = Vec::new();
+    for kind in std::fs::read_dir(opts.cache.root())?.flatten() {
+        for e in std::fs::read_dir(kind.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if e.file_name().to_string_lossy().ends_with(&partial) {
+                left.push(e.path().display().to_string());
+            }
+        }
+    }
+    ensure!(
+        left.is_empty(),
+        "the interrupted run left partial cache entries: {left:?}"
+    );
+    let stray = std::process::Command::new("pgrep")
+        .args(["-f", "LLVM=1 CLIPPY=1"])
+        .output()?;
+    ensure!(
+        !stray.status.success(),
+        "kernel build processes outlived the interrupted run: {}",
+        String::from_utf8_lossy(&stray.stdout)
+    );
+    p.say(format!(
+        "selftest {}: stopped with 130, no report, no partial entries, no stray make; running again",
+        i.name
+    ));
+    let r = verify::run(&o, p)?;
+    let res = r.patches.iter().find(|x| x.file == i.patch);
+    ensure!(
+        r.ok && res.is_some_and(|x| x.built && !x.build_cached),
+        "the run after the interrupt did not rebuild {} and pass: {}",
+        i.patch,
+        r.failures().join("; ")
+    );
+    p.say(format!(
+        "selftest {}: the next run rebuilt {} and passed",
+        i.name, i.patch
+    ));
+    Ok(())
+}
+
 /// The classes of the `<code class=...>` blocks of an HTML page whose
 /// text contains `needle`.
 fn blocks_containing(html: &str, needle: &str) -> std::collections::BTreeSet<String> {
@@ -322,6 +468,7 @@ mod tests {
             .breaks
             .into_iter()
             .chain(t.render.iter().map(Render::edit))
+            .chain(t.interrupt.iter().map(Interrupt::edit))
         {
             let text = std::fs::read_to_string(dir.join(&b.patch)).unwrap();
             let m = mutate(&text, &b).unwrap();
