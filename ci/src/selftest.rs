@@ -306,7 +306,7 @@ fn interrupt(opts: &verify::Options, p: &Progress, work: &Path, i: &Interrupt) -
     // A fresh edit every time, so that the build is never in the cache.
     let nonce = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
-        .as_nanos();
+        .as_secs();
     let edit = Break {
         replace: format!("{} ({nonce})", i.replace),
         ..i.edit()
