@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use sha2::{Digest, Sha256};
 
 pub use bound_report::{CheckpointResult, CompileFailResult, PatchResult, Report};
 
@@ -83,10 +82,7 @@ impl Loaded {
     }
 }
 
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let bytes = std::fs::read(path)?;
-    Ok(format!("{:x}", Sha256::digest(&bytes)))
-}
+pub use bound_report::sha256_file;
 
 /// Why the current `patches_dir/rel` is not what was verified, if it is not.
 pub fn stale(patches_dir: &Path, rel: &str, verified_sha256: &str) -> Option<String> {

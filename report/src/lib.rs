@@ -8,6 +8,25 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The SHA-256 (lowercase hex) of a file, streamed: what the `sha256`
+/// fields of the report hold, and what the book compares them with to find
+/// stale listings.
+pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
 
 /// One check the guest reported (`BOOK: PASS name` / `BOOK: FAIL name why`).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
