@@ -85,7 +85,9 @@ pub struct CompileFail {
     pub after: String,
     /// The make target that must fail, e.g. `samples/rust/rust_testdev.o`.
     pub target: String,
-    /// Expected rustc error code, e.g. `E0521`.
+    /// Expected rustc error code, e.g. `E0521`; `""` for an error that
+    /// rustc prints without a code, such as "lifetime may not live long
+    /// enough".
     pub code: String,
     /// Regex the error's message line must match.
     pub message: String,
@@ -151,8 +153,12 @@ impl Manifest {
                 cf.after
             );
             ensure!(
-                cf.code.starts_with('E') && cf.code.len() == 5,
-                "compile_fail {}: code {:?} is not a rustc error code like E0521",
+                cf.code.is_empty()
+                    || (cf.code.len() == 5
+                        && cf.code.starts_with('E')
+                        && cf.code[1..].bytes().all(|b| b.is_ascii_digit())),
+                "compile_fail {}: code {:?} is not a rustc error code like E0521 \
+                 (use \"\" for an error without a code)",
                 cf.name,
                 cf.code
             );
@@ -302,6 +308,13 @@ message = "borrowed data escapes"
         assert!(Manifest::parse(&GOOD.replace("count 1", "count (")).is_err());
         assert!(Manifest::parse(&GOOD.replace("chapter =", "chapterr =")).is_err());
         assert!(Manifest::parse(&GOOD.replace("E0521", "0521")).is_err());
+        assert!(Manifest::parse(&GOOD.replace("E0521", "E05x1")).is_err());
+    }
+
+    #[test]
+    fn accepts_an_error_without_a_code() {
+        let m = Manifest::parse(&GOOD.replace("code = \"E0521\"", "code = \"\"")).unwrap();
+        assert_eq!(m.compile_fails[0].code, "");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::runner::Binds;
 use crate::style;
 use crate::toolchain::{self, Toolchain};
 use crate::tree;
-use bound_report::{CheckpointResult, CompileFailResult, PatchResult, Report};
+use bound_report::{describe_error, CheckpointResult, CompileFailResult, PatchResult, Report};
 
 pub struct Options {
     /// The repository root (holds pin.toml, kernel-config/, ci/guest/).
@@ -574,7 +574,7 @@ impl Run<'_> {
             r.problems.push(format!(
                 "{} built, but this listing must fail with {}; full log: {}",
                 cf.target,
-                cf.code,
+                describe_error(&cf.code),
                 final_log.display()
             ));
         } else if let Some(d) = diagnostics::find_expected(&diags, &cf.code, &re) {
@@ -583,7 +583,7 @@ impl Run<'_> {
         } else {
             r.problems.push(format!(
                 "the build failed, but not with {} /{}/. First errors:\n{}\nfull log: {}",
-                cf.code,
+                describe_error(&cf.code),
                 cf.message,
                 diagnostics::first_errors(&text, 3),
                 final_log.display()
@@ -599,7 +599,8 @@ impl Run<'_> {
             staging.commit()?;
             self.p.say(format!(
                 "{tag}: compile-fail {} fails with {} as expected",
-                cf.name, cf.code
+                cf.name,
+                describe_error(&cf.code)
             ));
         } else {
             self.p.say(format!(

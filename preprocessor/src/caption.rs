@@ -56,7 +56,7 @@ pub fn for_patch(r: &Report, p: &PatchResult) -> String {
 
 pub fn for_compile_fail(r: &Report, c: &CompileFailResult) -> String {
     format!(
-        "**Verified by CI:** `{}` applied with `git am` on top of `{}` to {} {} with rustc {} and error {}, as this listing expects.{}\n",
+        "**Verified by CI:** `{}` applied with `git am` on top of `{}` to {} {} with rustc {} and {}, as this listing expects.{}\n",
         c.patch,
         c.after,
         tree(r),
@@ -66,7 +66,7 @@ pub fn for_compile_fail(r: &Report, c: &CompileFailResult) -> String {
             "did NOT fail as expected"
         },
         version(r, "rustc"),
-        c.code,
+        bound_report::describe_error(&c.code),
         host_note(r),
     )
 }

@@ -106,10 +106,22 @@ pub struct CompileFailResult {
     pub after: String,
     pub pass: bool,
     pub cached: bool,
+    /// Expected rustc error code; empty for an error that has none.
     pub code: String,
     /// The matching diagnostic as rustc rendered it.
     pub error: String,
     pub problems: Vec<String>,
+}
+
+/// Names an expected rustc error for people: "error E0521", or "an error
+/// without a code" for `code` empty (rustc gives some borrow-check errors,
+/// such as "lifetime may not live long enough", no code).
+pub fn describe_error(code: &str) -> String {
+    if code.is_empty() {
+        "an error without a code".to_string()
+    } else {
+        format!("error {code}")
+    }
 }
 
 impl Report {
@@ -193,7 +205,7 @@ impl Report {
                     "| {} | {} | {} | {} |\n",
                     c.name,
                     c.after,
-                    c.code,
+                    describe_error(&c.code),
                     if c.pass { "fails as expected" } else { "FAIL" }
                 ));
             }
