@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use pinned_init::PinInit;
 
-use crate::model::{ARef, Bar, BoundDevice, Device, DevresBar, Driver, Error, Result};
+use crate::model::{ARef, Bar, BoundDevice, Device, DevresBar, Driver, Error, IdTable, Result};
 
 // ANCHOR: data
 /// Shares the device-managed BAR with [`TestdevData`].
@@ -42,9 +42,15 @@ pub struct TestdevData {
 pub struct TestdevDriver;
 
 impl Driver for TestdevDriver {
+    type IdInfo = ();
     type Data<'bound> = TestdevData;
 
-    fn probe<'bound>(dev: &'bound Device) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+    const ID_TABLE: IdTable<Self::IdInfo> = &[("pci-testdev", ())];
+
+    fn probe<'bound>(
+        dev: &'bound Device,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         let bar = Arc::new(dev.iomap_bar0()?.into_devres()?);
         let data = TestdevData {
             pdev: dev.aref(),

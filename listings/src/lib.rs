@@ -9,10 +9,12 @@
 //! host. Kernel listings themselves come from the verified patches.
 //!
 //! - [`model`]: the device, its BAR, the device-managed (`Devres`) wrapper and
-//!   a tiny driver core.
+//!   a tiny driver core; [`model::trait_wide`] is the driver trait the kernel
+//!   did not choose (`trait Driver<'bound>`), for Part I's chapter on GATs.
 //! - [`devres_style`]: the Devres-style driver of Part I, chapter 1
 //!   (`'static` driver data).
-//! - [`bound_style`]: the same driver holding a `Bar<'bound>` directly.
+//! - [`bound_style`]: the same driver holding a `Bar<'bound>` directly,
+//!   implementing both driver traits.
 
 pub mod bound_style;
 pub mod devres_style;

@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 
-use bound_listings::model::{Device, Driver, Error};
+use bound_listings::model::{Device, Driver, Error, IdTable};
 use pinned_init::PinInit;
 
 thread_local! {
@@ -13,9 +13,15 @@ thread_local! {
 struct Sneaky;
 
 impl Driver for Sneaky {
+    type IdInfo = ();
     type Data<'bound> = ();
 
-    fn probe<'bound>(dev: &'bound Device) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+    const ID_TABLE: IdTable<Self::IdInfo> = &[("pci-testdev", ())];
+
+    fn probe<'bound>(
+        dev: &'bound Device,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         LAST_DEVICE.with(|last| last.set(Some(dev)));
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use bound_listings::model::{Bar, Device, Driver, Error};
+use bound_listings::model::{Bar, Device, Driver, Error, IdTable};
 use pinned_init::PinInit;
 
 /// BAR 0, kept as returned by `iomap_bar0()`.
@@ -28,9 +28,15 @@ struct TestdevData {
 struct TestdevDriver;
 
 impl Driver for TestdevDriver {
+    type IdInfo = ();
     type Data<'bound> = TestdevData;
 
-    fn probe<'bound>(dev: &'bound Device) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+    const ID_TABLE: IdTable<Self::IdInfo> = &[("pci-testdev", ())];
+
+    fn probe<'bound>(
+        dev: &'bound Device,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         let bar = dev.iomap_bar0()?;
         let bar = Arc::new(bar);
         Ok(TestdevData {
