@@ -27,8 +27,10 @@ tdh_pfx='rust_testdev [0-9a-f:.]+: '
 tdh_probe="${tdh_pfx}probe: test 0 count 1\$"
 tdh_drop="${tdh_pfx}drop: test 0 count 1, stopped\$"
 tdh_devres="rust_testdev: devres: releasing the device's resources\$"
-# By then the device has no driver, so the kernel names it by its bus.
-tdh_stop="pci [0-9a-f:.]+: heartbeat: BAR revoked, stopping after [0-9]+ polls\$"
+# The kernel names the device by its driver until device_unbind_cleanup()
+# clears it, right after devres_release_all(), and by its bus afterwards: a
+# heartbeat that polls in between gets the driver's name.
+tdh_stop="(rust_testdev|pci) [0-9a-f:.]+: heartbeat: BAR revoked, stopping after [0-9]+ polls\$"
 
 # tdh_seq: one letter per matching kernel log line, in log order:
 # D for a drop, R for a release, H for a heartbeat that stopped.
