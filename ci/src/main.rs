@@ -14,6 +14,7 @@ mod diagnostics;
 mod git;
 mod initramfs;
 mod kbuild;
+mod ktap;
 mod manifest;
 mod pin;
 mod progress;

@@ -69,6 +69,10 @@ pub struct Checkpoint {
     /// Hard limit for the boot, in seconds.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// KUnit suites that must run at boot and pass (parsed from the KTAP
+    /// in the console).
+    #[serde(default)]
+    pub kunit: Vec<String>,
 }
 
 fn default_timeout() -> u64 {

@@ -13,6 +13,7 @@ use crate::diagnostics;
 use crate::git::Git;
 use crate::initramfs;
 use crate::kbuild::{missing_symbols, Kbuild};
+use crate::ktap;
 use crate::manifest::{Checkpoint, CompileFail, Manifest};
 use crate::pin::Pin;
 use crate::progress::{check_interrupted, fmt_secs, Progress};
@@ -405,6 +406,10 @@ impl Run<'_> {
             k.str(d);
         }
         k.str(&cp.timeout_secs.to_string());
+        // Only when set, so that checkpoints without KUnit keep their keys.
+        for suite in &cp.kunit {
+            k.str("kunit").str(suite);
+        }
         let dir = self.cache.entry("boots", &k.short());
         let console_rel = format!("console/{}.log", cp.name);
         let console_path = self.stage.join(&console_rel);
@@ -479,7 +484,10 @@ impl Run<'_> {
             .iter()
             .map(|e| Regex::new(e))
             .collect::<Result<_, _>>()?;
-        let (guest, problems) = console::judge(&b.console, b.timed_out, &self.forbidden, &expect);
+        let (guest, mut problems) =
+            console::judge(&b.console, b.timed_out, &self.forbidden, &expect);
+        r.kunit = ktap::suites(&b.console);
+        problems.extend(ktap::check(&r.kunit, &cp.kunit));
         r.pass = problems.is_empty();
         r.boot_seconds = b.seconds;
         r.guest = guest.checks;

@@ -46,6 +46,16 @@ pub fn for_patch(r: &Report, p: &PatchResult) -> String {
                 passed,
                 c.guest.len(),
             ));
+            if !c.kunit.is_empty() {
+                s.push_str(&format!(
+                    " KUnit at boot: {}.",
+                    c.kunit
+                        .iter()
+                        .map(|k| k.summary())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ));
+            }
         }
         None => s.push_str(" (not booted: this patch has no checkpoint)."),
     }

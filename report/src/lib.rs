@@ -94,6 +94,39 @@ pub struct CheckpointResult {
     /// Path of the console log, relative to the report directory.
     pub console_log: String,
     pub console: String,
+    /// The KUnit suites the console reported, whether required or not.
+    pub kunit: Vec<KunitSuite>,
+}
+
+impl KunitSuite {
+    /// `rust_dma_fence 4/4 passed` (plus skips and failures, if any).
+    pub fn summary(&self) -> String {
+        let total = self.passed + self.failed + self.skipped;
+        let mut s = format!("{} {}/{} passed", self.name, self.passed, total);
+        if self.skipped > 0 {
+            s.push_str(&format!(", {} skipped", self.skipped));
+        }
+        if self.failed > 0 || !self.ok {
+            s.push_str(&format!(", {} FAILED", self.failed));
+        }
+        s
+    }
+}
+
+/// One KUnit suite's results, parsed from the KTAP in a boot console.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KunitSuite {
+    pub name: String,
+    /// The suite printed its own result line.
+    pub finished: bool,
+    /// That result line said `ok`.
+    pub ok: bool,
+    pub passed: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    /// Names of the failed tests.
+    pub failures: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -179,10 +212,15 @@ impl Report {
                 None => ("-".to_owned(), "-".to_owned()),
                 Some(c) => (
                     format!(
-                        "{} {}{}",
+                        "{} {}{}{}",
                         c.name,
                         if c.pass { "PASS" } else { "FAIL" },
-                        if c.cached { " (cached)" } else { "" }
+                        if c.cached { " (cached)" } else { "" },
+                        c.kunit
+                            .iter()
+                            .map(KunitSuite::summary)
+                            .map(|k| format!("; KUnit {k}"))
+                            .collect::<String>()
                     ),
                     format!("{:.1}", c.boot_seconds),
                 ),
