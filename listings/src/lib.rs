@@ -15,7 +15,19 @@
 //!   (`'static` driver data).
 //! - [`bound_style`]: the same driver holding a `Bar<'bound>` directly,
 //!   implementing both driver traits.
+//! - [`fence`]: Part II, subclassing a C object: a mock C `dma_fence` and
+//!   five ways for a Rust driver to subclass it. Two of them need
+//!   `arbitrary_self_types`, behind the cargo feature of that name (build
+//!   with `RUSTC_BOOTSTRAP=1`, as the kernel does).
+
+#![cfg_attr(feature = "arbitrary_self_types", feature(arbitrary_self_types))]
+
+// So that `bound_listings::` paths work inside the crate too: the
+// `arbitrary_self_types` listings are also built by `tests/unstable.rs`
+// as modules of a test crate, with `#[path]`.
+extern crate self as bound_listings;
 
 pub mod bound_style;
 pub mod devres_style;
+pub mod fence;
 pub mod model;
