@@ -66,6 +66,9 @@ enum Cmd {
         /// Directory with manifest.toml and the patches (default: patches).
         #[arg(long)]
         patches: Option<PathBuf>,
+        /// Verify only up to and including this patch (file name).
+        #[arg(long)]
+        stop_after: Option<String>,
     },
     /// Steps 1-4, then the book: every listing rendered from the report, in
     /// strict mode (an unverified listing is an error). Output: book/html.
@@ -115,6 +118,7 @@ fn real_main(cli: Cli) -> Result<()> {
             out: out.unwrap_or_else(|| repo.join("target/verify")),
             cache: Cache::new(cli.cache_dir.clone())?,
             host_toolchain: cli.host_toolchain,
+            stop_after: None,
         })
     };
     match cli.cmd {
@@ -129,7 +133,17 @@ fn real_main(cli: Cli) -> Result<()> {
             let pin = pin::Pin::load(&repo.join("pin.toml"))?;
             tree::ensure(&o.cache, &pin, &p)?;
         }
-        Cmd::Verify { out, patches } => verify_ok(&opts(out, patches)?, &p)?,
+        Cmd::Verify {
+            out,
+            patches,
+            stop_after,
+        } => {
+            let o = verify::Options {
+                stop_after,
+                ..opts(out, patches)?
+            };
+            verify_ok(&o, &p)?
+        }
         Cmd::Book => {
             let o = opts(None, None)?;
             verify_ok(&o, &p)?;

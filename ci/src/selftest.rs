@@ -161,6 +161,9 @@ fn edited_series(opts: &verify::Options, work: &Path, b: &Break) -> Result<verif
         out: dir.join("report"),
         cache: opts.cache.clone(),
         host_toolchain: opts.host_toolchain,
+        // Patches after the edited one cannot tell anything about the
+        // harness; verifying them would only rebuild the whole series.
+        stop_after: Some(b.patch.clone()),
     })
 }
 
@@ -323,7 +326,9 @@ fn interrupt(opts: &verify::Options, p: &Progress, work: &Path, i: &Interrupt) -
         .arg("--patches")
         .arg(&o.patches)
         .arg("--out")
-        .arg(&o.out);
+        .arg(&o.out)
+        .arg("--stop-after")
+        .arg(&i.patch);
     let mut child = crate::progress::spawn_group(
         cmd.stdin(std::process::Stdio::null())
             .stdout(log.try_clone()?)

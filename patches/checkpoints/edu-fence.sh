@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Checkpoint for rust/kernel/dma_fence.rs (KUnit suite rust_dma_fence) and
+# for samples/rust/rust_edu.rs with a job fence signalled from the IRQ
+# handler.
+#
+# Sourced by the harness's /init (busybox sh), which provides book_pass,
+# book_fail, book_count, book_find_dev and book_cycles (see ci/guest/init).
+#
+# Checks:
+#   kunit-suite        the boot-time KTAP output has "ok N rust_dma_fence"
+#                      and the suite's "pass:7 fail:0" summary line
+#   kunit-<test>       one "ok N <test>" line for each test of the suite
+#   kunit-no-failures  no "not ok" line anywhere in the KTAP output
+#   bound              a device is bound to rust_edu
+#   factorials         one "factorial: N! = R (irq)" line each for 5!, 10!
+#                      and 12!, with the right results
+#   fence-signalled    one "fence: job 1 signalled after 3 commands (irq)"
+#   fence-released     one "fence: callback ran once, job released"
+#   cycle-1..cycle-10  unbind: link gone, one more "unbind: 3 interrupts
+#                      handled", "drop: factorial IRQ disabled" and "drop:
+#                      IRQ freed, unmapping BAR"; bind: link back, one more
+#                      of each factorial line, of the irq-count line and of
+#                      both fence lines
+#   cycles             all 10 cycles passed
+#   fences-total       11 bindings, 11 fences signalled and released
+
+edu_pfx='rust_edu [0-9a-f:.]+: '
+edu_facts="${edu_pfx}factorial: 5! = 120 \(irq\)\$
+${edu_pfx}factorial: 10! = 3628800 \(irq\)\$
+${edu_pfx}factorial: 12! = 479001600 \(irq\)\$"
+edu_irqs="${edu_pfx}irq: 3 interrupts for 3 factorials\$"
+edu_signalled="${edu_pfx}fence: job 1 signalled after 3 commands \(irq\)\$"
+edu_released="${edu_pfx}fence: callback ran once, job released\$"
+
+# KTAP lines as dmesg shows them: a timestamp, then the line, whose
+# indentation gives its level (none for the suite, four spaces for a test).
+ktap_suite='^\[ *[0-9.]+\] ok [0-9]+ rust_dma_fence$'
+ktap_summary='^\[ *[0-9.]+\] # rust_dma_fence: pass:7 fail:0 skip:0 total:7$'
+ktap_tests='signal names callback_once callback_remove error release_once optional_ops'
+
+if [ "$(book_count "$ktap_suite")" -eq 1 ] && [ "$(book_count "$ktap_summary")" -eq 1 ]; then
+	book_pass kunit-suite
+else
+	book_fail kunit-suite "no \"ok N rust_dma_fence\" line with a pass:7 fail:0 summary"
+fi
+
+for ktap_t in $ktap_tests; do
+	ktap_n=$(book_count "^\[ *[0-9.]+\]     ok [0-9]+ ${ktap_t}\$")
+	if [ "$ktap_n" -eq 1 ]; then
+		book_pass "kunit-$ktap_t"
+	else
+		book_fail "kunit-$ktap_t" "found $ktap_n \"ok N $ktap_t\" lines, want 1"
+	fi
+done
+
+ktap_n=$(book_count '^\[ *[0-9.]+\] +not ok ')
+if [ "$ktap_n" -eq 0 ]; then
+	book_pass kunit-no-failures
+else
+	book_fail kunit-no-failures "$ktap_n \"not ok\" lines"
+fi
+
+if ! edu_dev=$(book_find_dev rust_edu); then
+	book_fail bound "no device under /sys/bus/pci/drivers/rust_edu"
+	book_fail cycles "no device bound"
+else
+	book_pass bound
+
+	edu_why=$(printf '%s\n' "$edu_facts" | while IFS= read -r edu_re; do
+		edu_n=$(book_count "$edu_re")
+		[ "$edu_n" -eq 1 ] || printf '/%s/ matches %s lines, want 1; ' "$edu_re" "$edu_n"
+	done)
+	if [ -z "$edu_why" ]; then
+		book_pass factorials
+	else
+		book_fail factorials "$edu_why"
+	fi
+
+	edu_n=$(book_count "$edu_signalled")
+	if [ "$edu_n" -eq 1 ]; then
+		book_pass fence-signalled
+	else
+		book_fail fence-signalled "expected 1 \"fence: job 1 signalled\" line, found $edu_n"
+	fi
+
+	edu_n=$(book_count "$edu_released")
+	if [ "$edu_n" -eq 1 ]; then
+		book_pass fence-released
+	else
+		book_fail fence-released "expected 1 \"job released\" line, found $edu_n"
+	fi
+
+	book_cycles rust_edu "$edu_dev" 10 \
+		"${edu_pfx}unbind: 3 interrupts handled\$
+${edu_pfx}drop: factorial IRQ disabled\$
+${edu_pfx}drop: IRQ freed, unmapping BAR\$" \
+		"$edu_facts
+$edu_irqs
+$edu_signalled
+$edu_released"
+
+	edu_s=$(book_count "$edu_signalled")
+	edu_r=$(book_count "$edu_released")
+	if [ "$edu_s" -eq 11 ] && [ "$edu_r" -eq 11 ]; then
+		book_pass fences-total
+	else
+		book_fail fences-total "(signalled, released) = ($edu_s, $edu_r), want (11, 11)"
+	fi
+fi
