@@ -17,6 +17,9 @@ pub struct Boot {
     pub console: String,
     /// `Some(limit)` when QEMU had to be killed.
     pub timed_out: Option<u64>,
+    /// How QEMU ended, when it did not exit with status 0 by itself: killed
+    /// by someone else, or crashed. A guest that reboots makes it exit 0.
+    pub abnormal_exit: Option<String>,
     pub seconds: f64,
 }
 
@@ -28,14 +31,23 @@ pub struct BootSpec<'a> {
     pub devices: &'a [String],
     pub timeout_secs: u64,
     pub console_log: &'a Path,
+    /// Extra kernel command-line words.
+    pub cmdline: &'a [String],
 }
 
 /// The QEMU command line (run through `sh -c` by the runner).
-pub fn qemu_script(kernel: &str, initrd: &str, name: &str, devices: &[String]) -> String {
+pub fn qemu_script(
+    kernel: &str,
+    initrd: &str,
+    name: &str,
+    devices: &[String],
+    cmdline: &[String],
+) -> String {
+    let extra: String = cmdline.iter().map(|a| format!(" {a}")).collect();
     let mut s = format!(
         "exec qemu-system-x86_64 -accel tcg -m 512M -smp 1 -nographic -no-reboot \
          -kernel {kernel} -initrd {initrd} \
-         -append 'console=ttyS0 panic=-1 book.checkpoint={name}'"
+         -append 'console=ttyS0 panic=-1 book.checkpoint={name}{extra}'"
     );
     for d in devices {
         s.push_str(&format!(" -device {d}"));
@@ -49,6 +61,7 @@ pub fn run(runner: &Runner, binds: &Binds, spec: &BootSpec) -> Result<Boot> {
         &runner.scratch_path(binds, spec.initrd),
         spec.name,
         spec.devices,
+        spec.cmdline,
     );
     let out = std::fs::File::create(spec.console_log)
         .with_context(|| format!("creating {}", spec.console_log.display()))?;
@@ -63,8 +76,12 @@ pub fn run(runner: &Runner, binds: &Binds, spec: &BootSpec) -> Result<Boot> {
     .context("starting QEMU")?;
     let limit = Duration::from_secs(spec.timeout_secs);
     let mut timed_out = None;
+    let mut abnormal_exit = None;
     loop {
-        if child.try_wait()?.is_some() {
+        if let Some(st) = child.try_wait()? {
+            if !st.success() {
+                abnormal_exit = Some(st.to_string());
+            }
             break;
         }
         if t0.elapsed() >= limit || check_interrupted().is_err() {
@@ -81,6 +98,7 @@ pub fn run(runner: &Runner, binds: &Binds, spec: &BootSpec) -> Result<Boot> {
     Ok(Boot {
         console: crate::console::clean(&raw),
         timed_out,
+        abnormal_exit,
         seconds,
     })
 }
@@ -91,11 +109,17 @@ mod tests {
 
     #[test]
     fn qemu_line_uses_tcg_and_lists_devices_in_order() {
-        let s = qemu_script("/k", "/i", "cp", &["pci-testdev".into(), "edu".into()]);
+        let s = qemu_script("/k", "/i", "cp", &["pci-testdev".into(), "edu".into()], &[]);
         assert!(s.contains("-accel tcg") && !s.contains("kvm"));
         assert!(s.contains("-no-reboot"));
         assert!(s.ends_with("-device pci-testdev -device edu"));
-        assert!(s.contains("book.checkpoint=cp"));
+        assert!(s.contains("book.checkpoint=cp'"));
+    }
+
+    #[test]
+    fn extra_cmdline_words_go_inside_the_append_quotes() {
+        let s = qemu_script("/k", "/i", "cp", &[], &["book.cycles=5".into()]);
+        assert!(s.contains("book.checkpoint=cp book.cycles=5'"), "{s}");
     }
 
     #[test]
@@ -129,12 +153,29 @@ mod tests {
             devices: &["edu".into()],
             timeout_secs: 1,
             console_log: &log,
+            cmdline: &[],
         };
         let b = run(&Runner::Host, &binds, &spec).unwrap();
         assert_eq!(b.timed_out, Some(1));
         assert!(b.console.contains("stuck"));
         let (_, problems) = crate::console::judge(&b.console, b.timed_out, &[], &[]);
         assert!(problems[0].contains("1 s timeout"), "{problems:?}");
+
+        // The same PATH (tests run in parallel): a "guest" whose QEMU is
+        // killed from outside, after the guest printed a passing result.
+        std::fs::write(
+            d.join("qemu-system-x86_64"),
+            "#!/bin/sh\necho 'BOOK: BEGIN x'; echo 'BOOK: END'; kill -9 $$\n",
+        )
+        .unwrap();
+        let spec = BootSpec {
+            timeout_secs: 30,
+            ..spec
+        };
+        let b = run(&Runner::Host, &binds, &spec).unwrap();
+        assert_eq!(b.timed_out, None);
+        let how = b.abnormal_exit.expect("a killed QEMU is not a normal exit");
+        assert!(how.contains('9'), "{how}");
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -162,6 +162,25 @@ pub fn write_atomic(path: &Path, contents: impl AsRef<[u8]>) -> Result<()> {
     Ok(())
 }
 
+/// Takes a finished entry out of the cache, for example one found corrupt:
+/// it is renamed to a `*.partial-PID` sibling first, so that it stops being
+/// an entry at once, and a crash while it is deleted leaves only something
+/// that `sweep_partials()` removes later.
+pub fn discard(entry: &Path) -> Result<()> {
+    if !entry.exists() {
+        return Ok(());
+    }
+    let name = entry
+        .file_name()
+        .context("a cache entry has a name")?
+        .to_string_lossy()
+        .into_owned();
+    let aside = entry.with_file_name(format!("{name}.partial-{}", std::process::id()));
+    remove_tree(&aside)?;
+    fs::rename(entry, &aside).with_context(|| format!("moving {} aside", entry.display()))?;
+    remove_tree(&aside)
+}
+
 /// Removes a directory tree, refusing if anything is mounted below it (a
 /// recursive delete through a bind mount of `/dev` would wreck the host).
 pub fn remove_tree(path: &Path) -> Result<()> {
@@ -239,6 +258,19 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn discarded_entries_are_gone_and_leave_nothing_behind() {
+        let d = std::env::temp_dir().join(format!("bound-discard-{}", std::process::id()));
+        let entry = d.join("tree").join("abc");
+        fs::create_dir_all(entry.join("linux")).unwrap();
+        fs::write(entry.join("bound-tree"), "x").unwrap();
+        discard(&entry).unwrap();
+        assert!(!entry.exists());
+        assert_eq!(fs::read_dir(d.join("tree")).unwrap().count(), 0);
+        discard(&entry).unwrap();
+        fs::remove_dir_all(&d).unwrap();
+    }
 
     #[test]
     fn partial_names() {

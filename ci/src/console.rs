@@ -7,6 +7,7 @@
 //! BOOK: BEGIN <checkpoint>
 //! BOOK: PASS <check>
 //! BOOK: FAIL <check> <why...>
+//! BOOK: FIGURE <name> <value>   a measured number for the report
 //! BOOK: END
 //! ```
 //!
@@ -22,6 +23,7 @@ pub struct GuestReport {
     pub began: bool,
     pub ended: bool,
     pub checks: Vec<GuestCheck>,
+    pub figures: std::collections::BTreeMap<String, String>,
 }
 
 /// Console text with carriage returns removed.
@@ -48,6 +50,11 @@ pub fn parse_guest(console: &str) -> GuestReport {
                 pass: true,
                 why: String::new(),
             }),
+            "FIGURE" => {
+                if let Some((name, value)) = args.trim().split_once(' ') {
+                    r.figures.insert(name.to_owned(), value.trim().to_owned());
+                }
+            }
             "FAIL" => {
                 let (name, why) = args.trim().split_once(' ').unwrap_or((args.trim(), ""));
                 r.checks.push(GuestCheck {
@@ -188,6 +195,14 @@ BOOK: END\r
             p,
             vec!["guest check probe failed: no device bound".to_owned()]
         );
+    }
+
+    #[test]
+    fn figures_are_collected_by_name() {
+        let g = parse_guest("BOOK: FIGURE testdev.cycles 1000\nBOOK: FIGURE leaks 0\n");
+        assert_eq!(g.figures["testdev.cycles"], "1000");
+        assert_eq!(g.figures["leaks"], "0");
+        assert!(g.checks.is_empty());
     }
 
     #[test]

@@ -75,11 +75,22 @@ fn pad4(out: &mut Vec<u8>) {
     }
 }
 
-/// Writes the initramfs for one checkpoint.
-pub fn write(dest: &Path, busybox: &Path, init: &str, checkpoint: &str) -> Result<()> {
+/// Writes the initramfs for one checkpoint, with the build's `modules` as
+/// `/lib/modules/<name>`, which /init loads before the checkpoint script.
+pub fn write(
+    dest: &Path,
+    busybox: &Path,
+    init: &str,
+    checkpoint: &str,
+    modules: &[(String, Vec<u8>)],
+) -> Result<()> {
     let bb = std::fs::read(busybox)
         .with_context(|| format!("reading busybox from {}", busybox.display()))?;
-    let entries = [
+    let paths: Vec<String> = modules
+        .iter()
+        .map(|(name, _)| format!("lib/modules/{name}"))
+        .collect();
+    let mut entries = vec![
         Entry::Dir("bin"),
         Entry::Dir("dev"),
         Entry::CharDev {
@@ -109,7 +120,16 @@ pub fn write(dest: &Path, busybox: &Path, init: &str, checkpoint: &str) -> Resul
             mode: 0o644,
             data: checkpoint.as_bytes(),
         },
+        Entry::Dir("lib"),
+        Entry::Dir("lib/modules"),
     ];
+    for (path, (_, data)) in paths.iter().zip(modules) {
+        entries.push(Entry::File {
+            path,
+            mode: 0o644,
+            data,
+        });
+    }
     crate::cache::write_atomic(dest, cpio(&entries))
 }
 

@@ -105,13 +105,74 @@ impl Kbuild<'_> {
     pub fn bzimage(&self) -> PathBuf {
         self.binds.build.join("arch/x86/boot/bzImage")
     }
+
+    /// The `.ko` files of the last `make modules`, from the build's
+    /// `modules.order` (empty when the config builds no modules).
+    pub fn modules(&self) -> Result<Vec<PathBuf>> {
+        let order = self.binds.build.join("modules.order");
+        let text = match std::fs::read_to_string(&order) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", order.display())),
+        };
+        module_paths(&text)
+            .into_iter()
+            .map(|rel| {
+                let ko = self.binds.build.join(rel);
+                anyhow::ensure!(
+                    ko.is_file(),
+                    "{} lists {}, which was not built",
+                    order.display(),
+                    ko.display()
+                );
+                Ok(ko)
+            })
+            .collect()
+    }
 }
 
-/// Symbols of `wanted` that are not `=y` in a `.config` text.
+/// The `.ko` paths, relative to the build directory, that a `modules.order`
+/// text lists (it names each module by its `.o`, or in older trees `.ko`).
+fn module_paths(order: &str) -> Vec<String> {
+    order
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            format!(
+                "{}.ko",
+                l.strip_suffix(".o").or(l.strip_suffix(".ko")).unwrap_or(l)
+            )
+        })
+        .collect()
+}
+
+/// The unstable features the tree lets drivers use: `rust_allowed_features`
+/// in a `scripts/Makefile.build` text.
+pub fn allowed_rust_features(makefile_build: &str) -> Result<Vec<String>> {
+    let line = makefile_build
+        .lines()
+        .find_map(|l| l.strip_prefix("rust_allowed_features :="))
+        .context("scripts/Makefile.build has no `rust_allowed_features :=` line")?;
+    Ok(line
+        .split(',')
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty())
+        .collect())
+}
+
+/// Symbols of `wanted` that are neither `=y` nor `=m` in a `.config` text
+/// (a module is built and loaded by the guest's /init before the checkpoint).
 pub fn missing_symbols(config: &str, wanted: &[String]) -> Vec<String> {
     wanted
         .iter()
-        .filter(|s| !config.lines().any(|l| l == format!("CONFIG_{s}=y")))
+        .filter(|s| {
+            !config.lines().any(|l| {
+                l.strip_prefix("CONFIG_")
+                    .and_then(|l| l.strip_prefix(s.as_str()))
+                    .is_some_and(|v| v == "=y" || v == "=m")
+            })
+        })
         .cloned()
         .collect()
 }
@@ -122,11 +183,40 @@ mod tests {
 
     #[test]
     fn finds_unset_symbols() {
-        let cfg = "CONFIG_PCI=y\n# CONFIG_SAMPLE_RUST_DRIVER_PCI is not set\nCONFIG_RUST=m\n";
-        let want = ["PCI", "SAMPLE_RUST_DRIVER_PCI", "RUST"].map(String::from);
+        let cfg = "CONFIG_PCI=y\n# CONFIG_SAMPLE_RUST_DRIVER_PCI is not set\n\
+                   CONFIG_SAMPLE_RUST_EDU=m\nCONFIG_RUST_KUNIT=y\nCONFIG_LOG_BUF_SHIFT=21\n";
+        let want = [
+            "PCI",
+            "SAMPLE_RUST_DRIVER_PCI",
+            "SAMPLE_RUST_EDU",
+            "RUST",
+            "LOG_BUF_SHIFT",
+        ]
+        .map(String::from);
         assert_eq!(
             missing_symbols(cfg, &want),
-            ["SAMPLE_RUST_DRIVER_PCI", "RUST"]
+            ["SAMPLE_RUST_DRIVER_PCI", "RUST", "LOG_BUF_SHIFT"]
         );
+    }
+
+    #[test]
+    fn allowed_features_from_makefile_build() {
+        let mk =
+            "# comment\nrust_allowed_features := arbitrary_self_types,asm_goto,used_with_arg\n";
+        assert_eq!(
+            allowed_rust_features(mk).unwrap(),
+            ["arbitrary_self_types", "asm_goto", "used_with_arg"]
+        );
+        assert!(allowed_rust_features("obj-y += x.o\n").is_err());
+    }
+
+    #[test]
+    fn module_paths_from_modules_order() {
+        let order = "samples/rust/rust_testdev.o\n\nsamples/rust/rust_edu.ko\n";
+        assert_eq!(
+            module_paths(order),
+            ["samples/rust/rust_testdev.ko", "samples/rust/rust_edu.ko"]
+        );
+        assert!(module_paths("").is_empty());
     }
 }

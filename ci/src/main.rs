@@ -16,6 +16,7 @@ mod initramfs;
 mod kbuild;
 mod ktap;
 mod manifest;
+mod measure;
 mod pin;
 mod progress;
 mod runner;
@@ -48,6 +49,11 @@ struct Cli {
     /// It must pass `make LLVM=1 rustavailable`; versions are reported, not pinned.
     #[arg(long, global = true)]
     host_toolchain: bool,
+    /// The debug pass over the tip of the series (KASAN, lockdep, kmemleak,
+    /// fault injection): `ci` runs the manifest's CI cycle count, `full` its
+    /// full count, a number that many cycles per driver, `off` skips it.
+    #[arg(long, global = true, default_value = "ci")]
+    debug: verify::DebugMode,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -119,6 +125,7 @@ fn real_main(cli: Cli) -> Result<()> {
             cache: Cache::new(cli.cache_dir.clone())?,
             host_toolchain: cli.host_toolchain,
             stop_after: None,
+            debug: cli.debug,
         })
     };
     match cli.cmd {
@@ -159,7 +166,12 @@ serve it locally with: cargo xtask serve",
         Cmd::Serve => {
             let o = opts(None, None)?;
             let tools = book_tools(&o, &p)?;
-            let st = Command::new(&tools.mdbook)
+            let mdbook = book::mdbook_with_defaults(
+                &o.cache,
+                &pin::Pin::load(&o.repo.join("pin.toml"))?,
+                &p,
+            )?;
+            let st = Command::new(mdbook)
                 .args(["serve", "--open"])
                 .current_dir(&o.repo)
                 .env("PATH", tools.path()?)

@@ -18,6 +18,9 @@ pub struct Manifest {
     pub patches: Vec<Patch>,
     #[serde(default, rename = "compile_fail")]
     pub compile_fails: Vec<CompileFail>,
+    /// The debug pass over the tip of the series.
+    #[serde(default)]
+    pub debug: Option<DebugPass>,
     /// The directory the manifest was read from; paths are relative to it.
     #[serde(skip)]
     pub dir: PathBuf,
@@ -40,6 +43,27 @@ pub struct StyleRules {
     pub checkpatch_allow: Vec<String>,
 }
 
+/// The debug pass: stress checkpoints booted on the tip of the series,
+/// whose build has the kernel's checkers on (`kernel-config/debug.config`)
+/// and the samples as modules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DebugPass {
+    /// Unbind/bind cycles per driver in the test command, passed to the
+    /// guest as `book.cycles=N`.
+    pub cycles: u32,
+    /// The full count, for `cargo xtask verify --debug full`.
+    pub full_cycles: u32,
+    /// rmmod/insmod cycles per sample module, in every mode, passed to the
+    /// guest as `book.reloads=N`.
+    pub reloads: u32,
+    /// Kconfig symbols that must be `y` in the tip's build; the report and
+    /// the book list them.
+    pub options: Vec<String>,
+    #[serde(default, rename = "checkpoint")]
+    pub checkpoints: Vec<Checkpoint>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Patch {
@@ -50,6 +74,37 @@ pub struct Patch {
     pub chapter: Option<String>,
     #[serde(default)]
     pub checkpoint: Option<Checkpoint>,
+    #[serde(default, rename = "measure")]
+    pub measures: Vec<Measure>,
+    #[serde(default, rename = "feature")]
+    pub features: Vec<FeatureProbe>,
+}
+
+/// An unstable feature to take out of the kernel's `rust_allowed_features`
+/// for one more build of `target` (`[[patch.feature]]`): the report says
+/// whether the patch's code needs it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureProbe {
+    pub name: String,
+    /// The make target, e.g. `samples/rust/rust_edu.o`.
+    pub target: String,
+}
+
+/// A function whose generated code the verifier measures in the build of
+/// a patch (`[[patch.measure]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Measure {
+    /// What is measured; patches that measure the same thing use the same
+    /// name, and the book compares them.
+    pub name: String,
+    /// The module file, as the build's `modules.order` names it, e.g.
+    /// `rust_edu.ko`.
+    pub module: String,
+    /// Regex on the demangled symbol names of the module; exactly one must
+    /// match.
+    pub symbol: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,6 +128,9 @@ pub struct Checkpoint {
     /// in the console).
     #[serde(default)]
     pub kunit: Vec<String>,
+    /// Extra kernel command-line arguments for this boot.
+    #[serde(default)]
+    pub cmdline: Vec<String>,
 }
 
 fn default_timeout() -> u64 {
@@ -95,6 +153,35 @@ pub struct CompileFail {
     pub code: String,
     /// Regex the error's message line must match.
     pub message: String,
+}
+
+fn check_checkpoint<'a>(c: &'a Checkpoint, names: &mut BTreeSet<&'a str>) -> Result<()> {
+    ensure!(
+        names.insert(c.name.as_str()),
+        "checkpoint name {} is used twice",
+        c.name
+    );
+    ensure!(
+        !c.devices.is_empty(),
+        "checkpoint {}: devices is empty",
+        c.name
+    );
+    ensure!(
+        c.timeout_secs > 0,
+        "checkpoint {}: timeout_secs is 0",
+        c.name
+    );
+    for re in &c.expect {
+        Regex::new(re).with_context(|| format!("checkpoint {}: bad regex {re:?}", c.name))?;
+    }
+    for a in &c.cmdline {
+        ensure!(
+            !a.is_empty() && a.bytes().all(|b| b.is_ascii_graphic() && b != b'\''),
+            "checkpoint {}: cmdline argument {a:?} must be one word without quotes",
+            c.name
+        );
+    }
+    Ok(())
 }
 
 impl Manifest {
@@ -123,25 +210,30 @@ impl Manifest {
                 p.file
             );
             if let Some(c) = &p.checkpoint {
+                check_checkpoint(c, &mut names)?;
+            }
+            let mut measured = BTreeSet::new();
+            for m in &p.measures {
                 ensure!(
-                    names.insert(c.name.as_str()),
-                    "checkpoint name {} is used twice",
-                    c.name
+                    measured.insert(m.name.as_str()),
+                    "patch {}: measure {} is listed twice",
+                    p.file,
+                    m.name
                 );
-                ensure!(
-                    !c.devices.is_empty(),
-                    "checkpoint {}: devices is empty",
-                    c.name
-                );
-                ensure!(
-                    c.timeout_secs > 0,
-                    "checkpoint {}: timeout_secs is 0",
-                    c.name
-                );
-                for re in &c.expect {
-                    Regex::new(re)
-                        .with_context(|| format!("checkpoint {}: bad regex {re:?}", c.name))?;
-                }
+                Regex::new(&m.symbol).with_context(|| {
+                    format!("patch {}: measure {}: bad symbol regex", p.file, m.name)
+                })?;
+            }
+        }
+        if let Some(d) = &m.debug {
+            ensure!(
+                d.cycles > 0 && d.cycles <= d.full_cycles,
+                "debug: need 0 < cycles <= full_cycles"
+            );
+            ensure!(d.reloads > 0, "debug: need reloads > 0");
+            ensure!(!d.checkpoints.is_empty(), "debug: no checkpoints");
+            for c in &d.checkpoints {
+                check_checkpoint(c, &mut names)?;
             }
         }
         for cf in &m.compile_fails {
@@ -184,6 +276,9 @@ impl Manifest {
         }
         for cf in &self.compile_fails {
             referenced.push(cf.patch.clone());
+        }
+        for c in self.debug.iter().flat_map(|d| &d.checkpoints) {
+            referenced.push(c.script.clone());
         }
         for r in &referenced {
             ensure!(

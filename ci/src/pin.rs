@@ -19,6 +19,10 @@ pub struct Pin {
 pub struct BookPin {
     /// crate name -> exact version.
     pub tools: BTreeMap<String, String>,
+    /// crate name -> the features to install it with, instead of its
+    /// defaults.
+    #[serde(default)]
+    pub features: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -28,6 +28,21 @@ struct Selftests {
     render: Vec<Render>,
     #[serde(default)]
     interrupt: Vec<Interrupt>,
+    #[serde(default)]
+    kill_qemu: Vec<KillQemu>,
+}
+
+/// QEMU killed from outside while it boots a checkpoint: the run must fail
+/// that checkpoint, saying why, and must not cache it; the next run must
+/// boot it again and pass.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KillQemu {
+    name: String,
+    /// The patch whose checkpoint is booted (the run stops after it).
+    patch: String,
+    /// Seconds between the start of the boot and the SIGKILL.
+    after_secs: u64,
 }
 
 /// An edit that forces a rebuild, and a SIGINT sent to the verifier while
@@ -164,6 +179,8 @@ fn edited_series(opts: &verify::Options, work: &Path, b: &Break) -> Result<verif
         // Patches after the edited one cannot tell anything about the
         // harness; verifying them would only rebuild the whole series.
         stop_after: Some(b.patch.clone()),
+        // The debug pass runs on the whole series only.
+        debug: verify::DebugMode::Off,
     })
 }
 
@@ -230,14 +247,26 @@ pub fn run(opts: &verify::Options, p: &Progress, tools: &Tools, book_dir: &Path)
             failed.push(format!("{}: {e:#}", i.name));
         }
     }
+    for k in &tests.kill_qemu {
+        p.say(format!(
+            "selftest {}: kill QEMU while it boots the checkpoint of {}",
+            k.name, k.patch
+        ));
+        if let Err(e) = kill_qemu(opts, p, work.path(), k) {
+            failed.push(format!("{}: {e:#}", k.name));
+        }
+    }
     if !failed.is_empty() {
         bail!("selftest failures:\n{}", failed.join("\n"));
     }
     work.commit()?;
     p.say(format!(
-        "selftest: all {} broken series were caught, {} edits reached the book",
+        "selftest: all {} broken series were caught, {} edits reached the book, \
+         {} interrupted builds and {} killed boots were redone",
         tests.breaks.len(),
-        tests.render.len()
+        tests.render.len(),
+        tests.interrupt.len(),
+        tests.kill_qemu.len()
     ));
     Ok(())
 }
@@ -304,6 +333,33 @@ impl Interrupt {
     }
 }
 
+/// Starts `cargo xtask verify` of the series `o` up to `stop_after` as a
+/// child process group of its own, with its output in `log_path`.
+fn spawn_verify(
+    opts: &verify::Options,
+    o: &verify::Options,
+    stop_after: &str,
+    log_path: &Path,
+) -> Result<std::process::Child> {
+    let log = std::fs::File::create(log_path)?;
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.arg("--cache-dir").arg(opts.cache.root());
+    if opts.host_toolchain {
+        cmd.arg("--host-toolchain");
+    }
+    cmd.args(["--debug", "off", "verify", "--stop-after", stop_after])
+        .arg("--patches")
+        .arg(&o.patches)
+        .arg("--out")
+        .arg(&o.out);
+    crate::progress::spawn_group(
+        cmd.stdin(std::process::Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log),
+    )
+    .context("starting the verifier")
+}
+
 fn interrupt(opts: &verify::Options, p: &Progress, work: &Path, i: &Interrupt) -> Result<()> {
     use std::time::{Duration, Instant};
     // A fresh edit every time, so that the build is never in the cache.
@@ -316,24 +372,7 @@ fn interrupt(opts: &verify::Options, p: &Progress, work: &Path, i: &Interrupt) -
     };
     let o = edited_series(opts, work, &edit)?;
     let log_path = work.join(&i.name).join("interrupted-run.log");
-    let log = std::fs::File::create(&log_path)?;
-    let mut cmd = std::process::Command::new(std::env::current_exe()?);
-    cmd.arg("--cache-dir").arg(opts.cache.root());
-    if opts.host_toolchain {
-        cmd.arg("--host-toolchain");
-    }
-    cmd.arg("verify")
-        .arg("--patches")
-        .arg(&o.patches)
-        .arg("--out")
-        .arg(&o.out)
-        .arg("--stop-after")
-        .arg(&i.patch);
-    let mut child = crate::progress::spawn_group(
-        cmd.stdin(std::process::Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log),
-    )?;
+    let mut child = spawn_verify(opts, &o, &i.patch, &log_path)?;
     let marker = format!("{}: configure and build bzImage", i.patch);
     let t0 = Instant::now();
     let mut building_since = None;
@@ -415,6 +454,117 @@ fn interrupt(opts: &verify::Options, p: &Progress, work: &Path, i: &Interrupt) -
     Ok(())
 }
 
+fn kill_qemu(opts: &verify::Options, p: &Progress, work: &Path, k: &KillQemu) -> Result<()> {
+    use std::time::{Duration, Instant};
+    let manifest = crate::manifest::Manifest::load(&opts.patches.join("manifest.toml"))?;
+    let cp = manifest
+        .patches
+        .iter()
+        .find(|x| x.file == k.patch)
+        .and_then(|x| x.checkpoint.clone())
+        .with_context(|| format!("{} has no checkpoint in the manifest", k.patch))?;
+    // The unedited series, but a checkpoint script with a fresh comment, so
+    // that the build is cached and the boot is not.
+    let dir = work.join(&k.name);
+    let o = verify::Options {
+        patches: dir.join("patches"),
+        out: dir.join("report"),
+        stop_after: Some(k.patch.clone()),
+        debug: verify::DebugMode::Off,
+        ..opts.clone()
+    };
+    copy_dir(&opts.patches, &o.patches)?;
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos();
+    let script = o.patches.join(&cp.script);
+    let mut text = std::fs::read_to_string(&script)?;
+    text.push_str(&format!("# selftest {}: {nonce}\n", k.name));
+    std::fs::write(&script, text)?;
+
+    let log_path = dir.join("killed-run.log");
+    let mut child = spawn_verify(opts, &o, &k.patch, &log_path)?;
+    let marker = format!("checkpoint {}: boot with", cp.name);
+    let qemu = format!("boot-{}/initramfs.cpio", cp.name);
+    let t0 = Instant::now();
+    let mut booting_since = None;
+    let mut killed = false;
+    let status = loop {
+        if let Some(st) = child.try_wait()? {
+            break st;
+        }
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if booting_since.is_none() && text.contains(&marker) {
+            booting_since = Some(Instant::now());
+        }
+        if !killed
+            && booting_since.is_some_and(|b| b.elapsed() >= Duration::from_secs(k.after_secs))
+        {
+            let st = std::process::Command::new("pkill")
+                .args(["-KILL", "-f", &qemu])
+                .status()?;
+            if !st.success() {
+                crate::progress::stop_group(&mut child);
+                bail!(
+                    "no QEMU process for {} to kill after {} s: the boot was over; lower after_secs",
+                    cp.name,
+                    k.after_secs
+                );
+            }
+            killed = true;
+        }
+        if t0.elapsed() > Duration::from_secs(900) {
+            crate::progress::stop_group(&mut child);
+            bail!(
+                "the verifier never booted {}; see {}",
+                cp.name,
+                log_path.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+    ensure!(
+        status.code() == Some(1) && text.contains("QEMU did not exit by itself"),
+        "after QEMU was killed the verifier exited with {status}, not 1 naming the killed QEMU; see {}",
+        log_path.display()
+    );
+    let report: bound_report::Report =
+        serde_json::from_str(&std::fs::read_to_string(o.out.join("report.json"))?)?;
+    let failed = report
+        .patches
+        .iter()
+        .find(|x| x.file == k.patch)
+        .and_then(|x| x.checkpoint.as_ref())
+        .is_some_and(|c| !c.pass);
+    ensure!(
+        !report.ok && failed,
+        "the run whose QEMU was killed did not report checkpoint {} as failed",
+        cp.name
+    );
+    p.say(format!(
+        "selftest {}: the killed boot failed {}, as it must; running again",
+        k.name, cp.name
+    ));
+    let r = verify::run(&o, p)?;
+    let c = r
+        .patches
+        .iter()
+        .find(|x| x.file == k.patch)
+        .and_then(|x| x.checkpoint.as_ref());
+    ensure!(
+        r.ok && c.is_some_and(|c| c.pass && !c.cached),
+        "the run after the kill did not boot {} again and pass: {}",
+        cp.name,
+        r.failures().join("; ")
+    );
+    p.say(format!(
+        "selftest {}: the next run booted {} again, not from the cache, and passed",
+        k.name, cp.name
+    ));
+    Ok(())
+}
+
 /// The classes of the `<code class=...>` blocks of an HTML page whose
 /// text contains `needle`.
 fn blocks_containing(html: &str, needle: &str) -> std::collections::BTreeSet<String> {
@@ -478,6 +628,18 @@ mod tests {
             let text = std::fs::read_to_string(dir.join(&b.patch)).unwrap();
             let m = mutate(&text, &b).unwrap();
             assert_eq!(m.lines().count(), text.lines().count(), "{}", b.name);
+        }
+        let manifest = crate::manifest::Manifest::load(&dir.join("manifest.toml")).unwrap();
+        for k in &t.kill_qemu {
+            assert!(
+                manifest
+                    .patches
+                    .iter()
+                    .any(|p| p.file == k.patch && p.checkpoint.is_some()),
+                "{}: {} has no checkpoint",
+                k.name,
+                k.patch
+            );
         }
     }
 }

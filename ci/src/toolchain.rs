@@ -44,14 +44,29 @@ pub fn ensure(cache: &Cache, pin: &Pin, p: &Progress) -> Result<Toolchain> {
     let dir = cache.entry("toolchain", &key);
     let root = dir.join("root");
     let userns = !is_root();
+    if dir.join(MARKER).is_file() {
+        match problem(&dir, pin) {
+            None => p.say(format!("toolchain: cached root {}", root.display())),
+            Some(why) => {
+                p.say(format!(
+                    "toolchain: the cached root {} is corrupt ({why}); building it again",
+                    dir.display()
+                ));
+                crate::cache::discard(&dir)?;
+            }
+        }
+    }
     if !dir.join(MARKER).is_file() {
         build_root(pin, &dir, userns, p)?;
-    } else {
-        p.say(format!("toolchain: cached root {}", root.display()));
+        if let Some(why) = problem(&dir, pin) {
+            bail!(
+                "toolchain: the freshly built root {} is unusable: {why}",
+                dir.display()
+            );
+        }
     }
     let text = std::fs::read_to_string(dir.join(MARKER))?;
-    let versions: BTreeMap<String, String> = serde_json::from_str(&text)
-        .with_context(|| format!("{} is corrupt; delete {} and rerun", MARKER, dir.display()))?;
+    let versions: BTreeMap<String, String> = serde_json::from_str(&text)?;
     check_versions(pin, &versions)?;
     for (k, v) in &versions {
         p.say(format!("  {k:<16} {v}"));
@@ -61,6 +76,48 @@ pub fn ensure(cache: &Cache, pin: &Pin, p: &Progress) -> Result<Toolchain> {
         key,
         versions,
     })
+}
+
+/// Files that every pinned root has, relative to it: the tools the build
+/// and the boots run, and the Rust sources the kernel build needs. Links
+/// count as present (their targets are inside the root, not on the host).
+const ROOT_FILES: [&str; 9] = [
+    "usr/bin/rustc",
+    "usr/bin/bindgen",
+    "usr/bin/clang",
+    "usr/bin/ld.lld",
+    "usr/bin/make",
+    "usr/bin/qemu-system-x86_64",
+    "usr/bin/busybox",
+    "usr/bin/dpkg-query",
+    "usr/lib/rustlib/src/rust/library/core/src/lib.rs",
+];
+
+/// What is wrong with a cached toolchain entry, if anything: its marker
+/// must hold the versions it was built with, those must be the pinned
+/// ones, and the root must still have its tools.
+pub fn problem(dir: &Path, pin: &Pin) -> Option<String> {
+    let text = match std::fs::read_to_string(dir.join(MARKER)) {
+        Ok(t) => t,
+        Err(e) => return Some(format!("its marker cannot be read: {e}")),
+    };
+    let versions: BTreeMap<String, String> = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => return Some(format!("its marker is not a version list: {e}")),
+    };
+    if let Err(e) = check_versions(pin, &versions) {
+        return Some(format!("{e:#}"));
+    }
+    let missing: Vec<&str> = ROOT_FILES
+        .iter()
+        .copied()
+        .filter(|f| dir.join("root").join(f).symlink_metadata().is_err())
+        .collect();
+    if missing.is_empty() {
+        None
+    } else {
+        Some(format!("missing {}", missing.join(", ")))
+    }
 }
 
 fn build_root(pin: &Pin, dir: &Path, userns: bool, p: &Progress) -> Result<()> {
@@ -296,6 +353,41 @@ mod tests {
         .into_iter()
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
         .collect()
+    }
+
+    #[test]
+    fn corrupt_roots_are_recognised() {
+        let d = std::env::temp_dir().join(format!("bound-root-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        for f in ROOT_FILES {
+            let path = d.join("root").join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "").unwrap();
+        }
+        let marker = d.join(MARKER);
+        std::fs::write(&marker, serde_json::to_string(&trixie()).unwrap()).unwrap();
+        assert_eq!(problem(&d, &pin()), None);
+
+        // A link counts, even if its target only exists inside the root.
+        std::fs::remove_file(d.join("root/usr/bin/clang")).unwrap();
+        std::os::unix::fs::symlink("/usr/lib/llvm-19/bin/clang", d.join("root/usr/bin/clang"))
+            .unwrap();
+        assert_eq!(problem(&d, &pin()), None);
+
+        std::fs::remove_file(d.join("root/usr/bin/rustc")).unwrap();
+        assert_eq!(problem(&d, &pin()).unwrap(), "missing usr/bin/rustc");
+
+        std::fs::write(&marker, "{\"rustc\": ").unwrap();
+        assert!(problem(&d, &pin()).unwrap().contains("not a version list"));
+
+        let mut old = trixie();
+        old.insert("rustc".into(), "1.78.0+dfsg1-2".into());
+        std::fs::write(&marker, serde_json::to_string(&old).unwrap()).unwrap();
+        assert!(problem(&d, &pin()).unwrap().contains("rustc"));
+
+        std::fs::remove_file(&marker).unwrap();
+        assert!(problem(&d, &pin()).unwrap().contains("marker"));
+        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]

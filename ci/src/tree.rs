@@ -26,24 +26,26 @@ pub struct Tree {
 pub fn ensure(cache: &Cache, pin: &Pin, p: &Progress) -> Result<Tree> {
     let dir = cache.entry("tree", &pin.tree.sha256);
     let repo = dir.join("linux");
+    if dir.join(MARKER).is_file() {
+        if let Some(why) = problem(&dir) {
+            p.say(format!(
+                "tree: the cached tree {} is corrupt ({why}); unpacking it again",
+                dir.display()
+            ));
+            crate::cache::discard(&dir)?;
+        }
+    }
     if !dir.join(MARKER).is_file() {
         let deb = download(cache, pin, p)?;
         unpack(pin, &deb, &dir, p)?;
+        if let Some(why) = problem(&dir) {
+            bail!(
+                "tree: the freshly unpacked tree {} is unusable: {why}",
+                dir.display()
+            );
+        }
     }
     let base = std::fs::read_to_string(dir.join(MARKER))?.trim().to_owned();
-    let g = Git::new(&repo);
-    let tagged = g.rev_parse("base").with_context(|| {
-        format!(
-            "the cached tree {} has no `base` tag; delete it and rerun",
-            dir.display()
-        )
-    })?;
-    if tagged != base {
-        bail!(
-            "the cached tree {} is corrupt (base tag moved); delete it and rerun",
-            dir.display()
-        );
-    }
     p.say(format!(
         "tree: {} {} at {}",
         pin.tree.package,
@@ -51,6 +53,29 @@ pub fn ensure(cache: &Cache, pin: &Pin, p: &Progress) -> Result<Tree> {
         repo.display()
     ));
     Ok(Tree { repo, base })
+}
+
+/// What is wrong with a cached tree entry, if anything: its marker must
+/// name the commit that the `base` tag points to, and git must be able to
+/// read every tree object of that commit, down to the top-level Makefile.
+/// (Blobs are not read: that would take minutes; a damaged blob fails the
+/// `git am` that needs it.)
+pub fn problem(dir: &Path) -> Option<String> {
+    let base = match std::fs::read_to_string(dir.join(MARKER)) {
+        Ok(b) => b.trim().to_owned(),
+        Err(e) => return Some(format!("its marker cannot be read: {e}")),
+    };
+    let g = Git::new(&dir.join("linux"));
+    match g.rev_parse("base") {
+        Ok(tagged) if tagged == base => {}
+        Ok(tagged) => return Some(format!("the base tag moved from {base} to {tagged}")),
+        Err(_) => return Some("it has no base tag".to_owned()),
+    }
+    match g.run(&["ls-tree", "-r", "--name-only", "base"]) {
+        Ok(files) if files.lines().any(|f| f == "Makefile") => None,
+        Ok(_) => Some("the base commit has no top-level Makefile".to_owned()),
+        Err(e) => Some(format!("git cannot read the base commit's trees: {e:#}")),
+    }
 }
 
 /// The pinned `.deb`, downloaded once and kept only if its sha256 matches.
@@ -146,6 +171,59 @@ fn unpack(pin: &Pin, deb: &Path, dir: &Path, p: &Progress) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tree entry like `unpack()` makes, from two files.
+    fn entry(dir: &Path) {
+        let repo = dir.join("linux");
+        std::fs::create_dir_all(repo.join("kernel")).unwrap();
+        std::fs::write(repo.join("Makefile"), "all:\n").unwrap();
+        std::fs::write(repo.join("kernel/fork.c"), "int x;\n").unwrap();
+        let g = Git::new(&repo);
+        g.init().unwrap();
+        g.run(&["add", "-A", "-f"]).unwrap();
+        g.run(&["commit", "-q", "--no-verify", "-m", "base"])
+            .unwrap();
+        g.run(&["tag", "base"]).unwrap();
+        std::fs::write(dir.join(MARKER), g.rev_parse("base").unwrap()).unwrap();
+    }
+
+    #[test]
+    fn corrupt_trees_are_recognised() {
+        let root = std::env::temp_dir().join(format!("bound-tree-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let fresh = |name: &str| {
+            let d = root.join(name);
+            entry(&d);
+            d
+        };
+        let git = |d: &Path, args: &[&str]| Git::new(&d.join("linux")).run(args).unwrap();
+
+        assert_eq!(problem(&fresh("good")), None);
+
+        let d = fresh("no-marker");
+        std::fs::remove_file(d.join(MARKER)).unwrap();
+        assert!(problem(&d).unwrap().contains("marker"));
+
+        let d = fresh("moved-tag");
+        std::fs::write(d.join("linux/Makefile"), "changed:\n").unwrap();
+        git(&d, &["commit", "-qam", "later"]);
+        git(&d, &["tag", "-f", "base"]);
+        assert!(problem(&d).unwrap().contains("moved"));
+
+        let d = fresh("no-tag");
+        git(&d, &["tag", "-d", "base"]);
+        assert!(problem(&d).unwrap().contains("no base tag"));
+
+        // A lost tree object: the subdirectory `kernel/`.
+        let d = fresh("lost-object");
+        let tree = git(&d, &["rev-parse", "base:kernel"]);
+        let tree = tree.trim();
+        std::fs::remove_file(d.join(format!("linux/.git/objects/{}/{}", &tree[..2], &tree[2..])))
+            .unwrap();
+        assert!(problem(&d).unwrap().contains("cannot read"));
+
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn sha_mismatch_names_the_file_and_both_sums() {

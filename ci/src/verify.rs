@@ -12,17 +12,22 @@ use crate::console;
 use crate::diagnostics;
 use crate::git::Git;
 use crate::initramfs;
-use crate::kbuild::{missing_symbols, Kbuild};
+use crate::kbuild::{self, missing_symbols, Kbuild};
 use crate::ktap;
-use crate::manifest::{Checkpoint, CompileFail, Manifest};
+use crate::manifest::{Checkpoint, CompileFail, DebugPass, FeatureProbe, Manifest, Measure};
+use crate::measure;
 use crate::pin::Pin;
 use crate::progress::{check_interrupted, fmt_secs, Progress};
 use crate::runner::Binds;
 use crate::style;
 use crate::toolchain::{self, Toolchain};
 use crate::tree;
-use bound_report::{describe_error, CheckpointResult, CompileFailResult, PatchResult, Report};
+use bound_report::{
+    describe_error, CheckpointResult, CompileFailResult, DebugResult, FeatureResult, MeasureResult,
+    PatchResult, Report,
+};
 
+#[derive(Clone)]
 pub struct Options {
     /// The repository root (holds pin.toml, kernel-config/, ci/guest/).
     pub repo: PathBuf,
@@ -35,6 +40,47 @@ pub struct Options {
     /// Verify the series only up to and including this patch (the
     /// selftest's edits need no more than that).
     pub stop_after: Option<String>,
+    pub debug: DebugMode,
+}
+
+/// Whether to run the manifest's debug pass, and with how many cycles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DebugMode {
+    Off,
+    /// The manifest's `cycles`, what CI runs.
+    Ci,
+    /// The manifest's `full_cycles`.
+    Full,
+    Cycles(u32),
+}
+
+impl std::str::FromStr for DebugMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "off" => Ok(Self::Off),
+            "ci" => Ok(Self::Ci),
+            "full" => Ok(Self::Full),
+            n => n
+                .parse()
+                .ok()
+                .filter(|&n: &u32| n > 0)
+                .map(Self::Cycles)
+                .ok_or_else(|| format!("{s:?}: want off, ci, full or a number of cycles")),
+        }
+    }
+}
+
+impl DebugMode {
+    fn cycles(self, pass: &DebugPass) -> Option<u32> {
+        match self {
+            Self::Off => None,
+            Self::Ci => Some(pass.cycles),
+            Self::Full => Some(pass.full_cycles),
+            Self::Cycles(n) => Some(n),
+        }
+    }
 }
 
 /// Everything one run needs while walking the series.
@@ -169,6 +215,8 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
     for f in &fragments {
         prefix.file(f)?;
     }
+    // The last patch's build artefacts and key, for the debug pass.
+    let mut tip: Option<(PathBuf, String)> = None;
     for (i, patch) in series.iter().enumerate() {
         check_interrupted()?;
         let tag = format!("[{}/{}] {}", i + 1, series.len(), patch.file);
@@ -204,9 +252,22 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
                 break;
             }
         };
+        for m in &patch.measures {
+            match run.measure(&tag, &patch.file, &built, m) {
+                Ok(r) => res.measures.push(r),
+                Err(e) => res.measure_problems.push(format!("{e:#}")),
+            }
+        }
+        for f in &patch.features {
+            match run.feature_probe(&tag, &key, &patch.file, f) {
+                Ok(r) => res.features.push(r),
+                Err(e) => res.measure_problems.push(format!("{e:#}")),
+            }
+        }
         if let Some(cp) = &patch.checkpoint {
             res.checkpoint = Some(run.checkpoint(&tag, &key, &built, cp)?);
         }
+        tip = Some((built, key.clone()));
         for cf in manifest
             .compile_fails
             .iter()
@@ -217,6 +278,24 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
                 .push(run.compile_fail(&tag, &key, &res.commit, cf)?);
         }
         report.patches.push(res);
+    }
+
+    if let Some((pass, cycles)) = manifest
+        .debug
+        .as_ref()
+        .and_then(|d| opts.debug.cycles(d).map(|n| (d, n)))
+    {
+        check_interrupted()?;
+        if report.failures().is_empty() && report.patches.len() == manifest.patches.len() {
+            p.say(format!(
+                "step 3b: debug pass at the tip ({} checkpoints, {cycles} cycles each)",
+                pass.checkpoints.len()
+            ));
+            let (built, key) = tip.as_ref().context("the series has no patches")?;
+            report.debug = Some(debug_pass(&mut run, built, key, pass, cycles)?);
+        } else {
+            p.say("step 3b: debug pass skipped: the series did not verify");
+        }
     }
 
     // An interrupted build or boot must not be reported as a failure of
@@ -238,6 +317,73 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
         opts.out.join("summary.md").display()
     ));
     Ok(report)
+}
+
+/// Boots the manifest's debug checkpoints on the tip of the series (its
+/// build artefacts in `built`, cache key `key`) with `book.cycles=<cycles>`
+/// and `book.reloads=<reloads>`. The series' config turns the kernel's
+/// checkers on (`kernel-config/debug.config`), so there is nothing to
+/// build; the checkpoints do the stress that the series' own ones do not.
+fn debug_pass(
+    run: &mut Run,
+    built: &Path,
+    key: &str,
+    pass: &DebugPass,
+    cycles: u32,
+) -> Result<DebugResult> {
+    let tag = "[debug]";
+    let mut d = DebugResult {
+        cycles,
+        reloads: pass.reloads,
+        options: pass.options.clone(),
+        ..Default::default()
+    };
+    if let Some(missing) = config_lacks(built, &pass.options)? {
+        d.problems.push(format!(
+            "the tip's build lacks {missing}; check kernel-config/debug.config"
+        ));
+        return Ok(d);
+    }
+    for cp in &pass.checkpoints {
+        check_interrupted()?;
+        let mut cp = cp.clone();
+        cp.cmdline.push(format!("book.cycles={cycles}"));
+        cp.cmdline.push(format!("book.reloads={}", pass.reloads));
+        d.checkpoints.push(run.checkpoint(tag, key, built, &cp)?);
+    }
+    Ok(d)
+}
+
+/// The symbols of `wanted` that the build in `built` lacks, as
+/// `CONFIG_A=y, CONFIG_B=y`, or `None` if it has them all (`=y` or `=m`).
+fn config_lacks(built: &Path, wanted: &[String]) -> Result<Option<String>> {
+    let config = std::fs::read_to_string(built.join("config"))?;
+    let missing = missing_symbols(&config, wanted);
+    Ok((!missing.is_empty()).then(|| {
+        missing
+            .iter()
+            .map(|s| format!("CONFIG_{s}=y"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }))
+}
+
+/// The modules of a build artefact directory, as (name, contents), in name
+/// order.
+fn built_modules(built: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let dir = built.join("modules");
+    let mut v = Vec::new();
+    if dir.is_dir() {
+        for e in std::fs::read_dir(&dir)? {
+            let path = e?.path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let data =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            v.push((name.into_owned(), data));
+        }
+    }
+    v.sort();
+    Ok(v)
 }
 
 /// The config fragments, in name order.
@@ -315,11 +461,14 @@ impl Run<'_> {
                 .say(format!("{tag}: build cached (same series prefix)"));
             return Ok(dir);
         }
-        self.p.say(format!("{tag}: configure and build bzImage"));
+        self.p
+            .say(format!("{tag}: configure and build bzImage and modules"));
         self.ensure_configured(&log)?;
-        let (st, took) = self
-            .kb
-            .make(&format!("{stem}: make bzImage"), &["bzImage"], &log)?;
+        let (st, took) = self.kb.make(
+            &format!("{stem}: make bzImage modules"),
+            &["bzImage", "modules"],
+            &log,
+        )?;
         res.build_seconds = took.as_secs_f64();
         if !st.success() {
             let text = std::fs::read_to_string(&log)
@@ -349,6 +498,13 @@ impl Run<'_> {
             self.kb.binds.build.join(".config"),
             staging.path().join("config"),
         )?;
+        let modules = staging.path().join("modules");
+        std::fs::create_dir_all(&modules)?;
+        for ko in self.kb.modules()? {
+            let name = ko.file_name().context("module without a name")?;
+            std::fs::copy(&ko, modules.join(name))
+                .with_context(|| format!("copying {}", ko.display()))?;
+        }
         write_atomic(
             &staging.path().join("build.json"),
             serde_json::json!({ "seconds": res.build_seconds, "style": style }).to_string(),
@@ -356,6 +512,114 @@ impl Run<'_> {
         let dir = staging.commit()?;
         self.p.say(format!("{tag}: built in {}", fmt_secs(took)));
         Ok(dir)
+    }
+
+    /// Measures the generated code of `m.symbol` in the module the build
+    /// in `built` made.
+    fn measure(&self, tag: &str, file: &str, built: &Path, m: &Measure) -> Result<MeasureResult> {
+        let ko = built.join("modules").join(&m.module);
+        anyhow::ensure!(
+            ko.is_file(),
+            "measure {}: the build made no module {}; is it =m in kernel-config/?",
+            m.name,
+            m.module
+        );
+        let copy = self.kb.binds.scratch.join("measure").join(&m.module);
+        std::fs::create_dir_all(copy.parent().unwrap())?;
+        std::fs::copy(&ko, &copy)?;
+        let stem = file.trim_end_matches(".patch");
+        let (log, _) = self.log_path(&format!("{stem}.measure-{}.log", m.name));
+        let r = measure::run(&self.tc.runner, &self.kb.binds, self.p, m, &copy, &log)?;
+        self.p.say(format!(
+            "{tag}: measured {}: {} bytes, {} instructions",
+            r.symbol, r.bytes, r.instructions
+        ));
+        Ok(r)
+    }
+
+    /// Builds `fp.target` once more with `fp.name` taken out of the tree's
+    /// `rust_allowed_features`, and tells whether it needs the feature: the
+    /// build fails with an E0658 that names it, or succeeds. Any other
+    /// failure is an error. The results are cached per series prefix.
+    fn feature_probe(
+        &self,
+        tag: &str,
+        key: &str,
+        file: &str,
+        fp: &FeatureProbe,
+    ) -> Result<FeatureResult> {
+        let mut k = Key::new("feature-v1");
+        k.str(key).str(&fp.name).str(&fp.target);
+        let dir = self.cache.entry("features", &k.short());
+        if let Ok(text) = std::fs::read_to_string(dir.join("result.json")) {
+            return Ok(serde_json::from_str(&text)?);
+        }
+        let mk = self.kb.binds.src.join("scripts/Makefile.build");
+        let allowed = kbuild::allowed_rust_features(
+            &std::fs::read_to_string(&mk).with_context(|| format!("reading {}", mk.display()))?,
+        )?;
+        anyhow::ensure!(
+            allowed.contains(&fp.name),
+            "feature probe: {} is not in the tree's rust_allowed_features ({})",
+            fp.name,
+            allowed.join(",")
+        );
+        let rest: Vec<&str> = allowed
+            .iter()
+            .filter(|f| **f != fp.name)
+            .map(String::as_str)
+            .collect();
+        let stem = file.trim_end_matches(".patch");
+        let (log, final_log) = self.log_path(&format!("{stem}.without-{}.log", fp.name));
+        self.p.say(format!(
+            "{tag}: build {} without feature {}",
+            fp.target, fp.name
+        ));
+        let (st, _) = self.kb.make(
+            &format!("{stem}: {} without {}", fp.target, fp.name),
+            &[
+                &fp.target,
+                &format!("rust_allowed_features={}", rest.join(",")),
+            ],
+            &log,
+        )?;
+        let mut r = FeatureResult {
+            name: fp.name.clone(),
+            target: fp.target.clone(),
+            ..Default::default()
+        };
+        if !st.success() {
+            let text = std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .replace(&self.tc.runner.src_prefix(&self.kb.binds), "");
+            let d = diagnostics::errors(&text)
+                .into_iter()
+                .find(|d| d.code == "E0658" && d.text.contains(&fp.name))
+                .with_context(|| {
+                    format!(
+                        "{} failed to build without {}, but not for want of it. First errors:\n{}\nfull log: {}",
+                        fp.target,
+                        fp.name,
+                        diagnostics::first_errors(&text, 3),
+                        final_log.display()
+                    )
+                })?;
+            r.needed = true;
+            r.error = d.text;
+        }
+        self.p.say(format!(
+            "{tag}: {} {} {}",
+            fp.target,
+            if r.needed { "needs" } else { "does not need" },
+            fp.name
+        ));
+        let staging = Staging::new(&dir)?;
+        write_atomic(
+            &staging.path().join("result.json"),
+            serde_json::to_string(&r)?,
+        )?;
+        staging.commit()?;
+        Ok(r)
     }
 
     /// checkpatch on a series or compile-fail patch.
@@ -429,6 +693,9 @@ impl Run<'_> {
         for suite in &cp.kunit {
             k.str("kunit").str(suite);
         }
+        for arg in &cp.cmdline {
+            k.str("cmdline").str(arg);
+        }
         let dir = self.cache.entry("boots", &k.short());
         let console_rel = format!("console/{}.log", cp.name);
         let console_path = self.stage.join(&console_rel);
@@ -451,16 +718,9 @@ impl Run<'_> {
             console_log: console_rel,
             ..Default::default()
         };
-        let config = std::fs::read_to_string(built.join("config"))?;
-        let missing = missing_symbols(&config, &cp.config);
-        if !missing.is_empty() {
+        if let Some(missing) = config_lacks(built, &cp.config)? {
             r.problems.push(format!(
-                "the kernel config lacks {}; enable them in kernel-config/*.config",
-                missing
-                    .iter()
-                    .map(|s| format!("CONFIG_{s}=y"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "the kernel config lacks {missing}; enable them in kernel-config/*.config"
             ));
             self.p.say(format!(
                 "{tag}: checkpoint {} FAILED: {}",
@@ -485,6 +745,7 @@ impl Run<'_> {
             &toolchain::busybox(&self.tc.runner),
             &self.init,
             &script,
+            &built_modules(built)?,
         )?;
         let b = boot::run(
             &self.tc.runner,
@@ -496,6 +757,7 @@ impl Run<'_> {
                 devices: &cp.devices,
                 timeout_secs: cp.timeout_secs,
                 console_log: &console_path,
+                cmdline: &cp.cmdline,
             },
         )?;
         let expect: Vec<Regex> = cp
@@ -505,11 +767,18 @@ impl Run<'_> {
             .collect::<Result<_, _>>()?;
         let (guest, mut problems) =
             console::judge(&b.console, b.timed_out, &self.forbidden, &expect);
+        if let Some(how) = &b.abnormal_exit {
+            problems.insert(
+                0,
+                format!("QEMU did not exit by itself ({how}): it was killed, or it crashed"),
+            );
+        }
         r.kunit = ktap::suites(&b.console);
         problems.extend(ktap::check(&r.kunit, &cp.kunit));
         r.pass = problems.is_empty();
         r.boot_seconds = b.seconds;
         r.guest = guest.checks;
+        r.figures = guest.figures;
         r.problems = problems;
         r.console = b.console;
         if r.pass {

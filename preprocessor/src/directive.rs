@@ -18,6 +18,8 @@ pub enum Kind {
     Boot,
     CompileFail,
     Caption,
+    Debug,
+    Compare,
 }
 
 impl Kind {
@@ -28,6 +30,8 @@ impl Kind {
             "boot" => Kind::Boot,
             "compile-fail" => Kind::CompileFail,
             "caption" => Kind::Caption,
+            "debug" => Kind::Debug,
+            "compare" => Kind::Compare,
             _ => return None,
         })
     }
@@ -38,16 +42,20 @@ impl Kind {
             Kind::Patch | Kind::CompileFail | Kind::Caption => (1, &[]),
             Kind::File => (2, &["from", "to"]),
             Kind::Boot => (1, &["grep"]),
+            Kind::Debug => (0, &[]),
+            Kind::Compare => (1, &["from", "to", "call"]),
         }
     }
 
-    fn usage(self) -> &'static str {
+    pub fn usage(self) -> &'static str {
         match self {
             Kind::Patch => "{{#bound-patch FILE|COMPILE-FAIL-NAME}}",
             Kind::File => "{{#bound-file FILE PATH [from=REGEX] [to=REGEX]}}",
             Kind::Boot => "{{#bound-boot CHECKPOINT [grep=REGEX]}}",
             Kind::CompileFail => "{{#bound-compile-fail NAME}}",
             Kind::Caption => "{{#bound-caption FILE}}",
+            Kind::Debug => "{{#bound-debug}}",
+            Kind::Compare => "{{#bound-compare FILE from=REGEX to=REGEX call=REGEX}}",
         }
     }
 }
@@ -174,7 +182,7 @@ fn parse(tokens: &[String]) -> Result<Directive, String> {
     let name = tokens[0].strip_prefix("bound-").unwrap_or(&tokens[0]);
     let kind = Kind::from_name(name).ok_or_else(|| {
         format!(
-            "unknown directive `bound-{name}` (known: patch, file, boot, compile-fail, caption)"
+            "unknown directive `bound-{name}` (known: patch, file, boot, compile-fail, caption, debug, compare)"
         )
     })?;
     let (nargs, allowed) = kind.signature();

@@ -8,7 +8,7 @@ use regex::Regex;
 use crate::directive::{scan, Directive, Kind, Segment};
 use crate::markdown::{fence, warning};
 use crate::report::{stale, Loaded};
-use crate::{boot, caption, excerpt, patch};
+use crate::{boot, caption, compare, debug, excerpt, patch};
 
 /// What the directives are rendered from.
 pub struct Env {
@@ -155,6 +155,34 @@ fn listing(
                     }
                 })?;
             Ok(fence("text", &text))
+        }
+        Kind::Debug => {
+            let dbg = l.report.debug.as_ref().ok_or_else(|| {
+                "the report has no debug pass (run `cargo xtask verify`, without `--debug off`)"
+                    .to_owned()
+            })?;
+            problems.extend(debug::problems(dbg));
+            Ok(debug::render(dbg))
+        }
+        Kind::Compare => {
+            let need = |k: &str| {
+                regex(k)
+                    .ok_or_else(|| format!("compare needs {k}=REGEX; usage: {}", d.kind.usage()))
+            };
+            let (from, to, call) = (need("from")?, need("to")?, need("call")?);
+            for p in l.report.patches.iter().filter(|p| !p.measures.is_empty()) {
+                check_patch(env, p, problems);
+            }
+            compare::render(
+                l,
+                &compare::Spec {
+                    file: &d.args[0],
+                    from: &from,
+                    to: &to,
+                    call: &call,
+                },
+                problems,
+            )
         }
         Kind::Caption => {
             let name = &d.args[0];

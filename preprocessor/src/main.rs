@@ -13,6 +13,8 @@
 mod book;
 mod boot;
 mod caption;
+mod compare;
+mod debug;
 mod directive;
 mod excerpt;
 mod expand;

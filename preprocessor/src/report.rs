@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-pub use bound_report::{CheckpointResult, CompileFailResult, PatchResult, Report};
+pub use bound_report::{CheckpointResult, CompileFailResult, DebugResult, PatchResult, Report};
 
 /// A loaded report and where its files are.
 #[derive(Debug)]

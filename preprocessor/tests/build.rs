@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 fn mdbook() -> PathBuf {
     let m = std::env::var_os("MDBOOK").expect(
         "set MDBOOK to the mdbook 0.5.4 binary, e.g. \
-         MDBOOK=~/.cache/bound-book/tools/mdbook-0.5.4/bin/mdbook cargo test -p mdbook-bound",
+         MDBOOK=~/.cache/bound-book/tools/mdbook-0.5.4-features-search/bin/mdbook cargo test -p mdbook-bound",
     );
     let m = PathBuf::from(m);
     assert!(m.is_file(), "MDBOOK={} is not a file", m.display());

@@ -28,6 +28,48 @@ pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// The sha256 of `data`, in hex.
+pub fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The generated code of one function in a module that a patch built
+/// (`[[patch.measure]]` in the manifest).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MeasureResult {
+    /// The manifest's name for what is measured; the same name in several
+    /// patches measures the same thing in each.
+    pub name: String,
+    pub module: String,
+    /// The demangled symbol that was measured.
+    pub symbol: String,
+    /// Its size in the module's symbol table.
+    pub bytes: u64,
+    pub instructions: usize,
+    /// sha256 of `listing`: equal listings mean identical instructions.
+    pub sha256: String,
+    /// The instructions, without addresses, with relocations.
+    pub listing: String,
+}
+
+/// Whether a patch's build of a target needs an unstable feature: the
+/// target built again with the feature taken out of the kernel's
+/// `rust_allowed_features` (`[[patch.feature]]` in the manifest).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FeatureResult {
+    pub name: String,
+    pub target: String,
+    /// The build without the feature failed because of it.
+    pub needed: bool,
+    /// The first error that named the feature, when it was needed.
+    pub error: String,
+}
+
 /// One check the guest reported (`BOOK: PASS name` / `BOOK: FAIL name why`).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -54,8 +96,25 @@ pub struct Report {
     pub total_seconds: f64,
     pub patches: Vec<PatchResult>,
     pub compile_fail: Vec<CompileFailResult>,
+    /// The debug pass over the tip, when it ran.
+    pub debug: Option<DebugResult>,
     /// Set when the run stopped early, with the reason.
     pub stopped: Option<String>,
+}
+
+/// The stress checkpoints booted on the tip of the series, whose build has
+/// the kernel's checkers on (KASAN, lockdep, kmemleak, ...).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DebugResult {
+    /// Unbind/bind cycles per driver that the guest was asked for.
+    pub cycles: u32,
+    /// rmmod/insmod cycles per sample module that the guest was asked for.
+    pub reloads: u32,
+    /// The debug options required, all found `=y` in the built config.
+    pub options: Vec<String>,
+    pub checkpoints: Vec<CheckpointResult>,
+    pub problems: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -79,6 +138,11 @@ pub struct PatchResult {
     pub style: Vec<String>,
     pub files: Vec<String>,
     pub checkpoint: Option<CheckpointResult>,
+    pub measures: Vec<MeasureResult>,
+    pub features: Vec<FeatureResult>,
+    /// Why a measurement or feature probe could not be made; any entry
+    /// fails the patch.
+    pub measure_problems: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -96,6 +160,8 @@ pub struct CheckpointResult {
     pub console: String,
     /// The KUnit suites the console reported, whether required or not.
     pub kunit: Vec<KunitSuite>,
+    /// Figures the guest reported with `BOOK: FIGURE name value`.
+    pub figures: BTreeMap<String, String>,
 }
 
 impl KunitSuite {
@@ -180,6 +246,17 @@ impl Report {
                 ));
             }
         }
+        for p in self
+            .patches
+            .iter()
+            .filter(|p| !p.measure_problems.is_empty())
+        {
+            f.push(format!(
+                "patch {}: measurement failed:\n  - {}",
+                p.file,
+                p.measure_problems.join("\n  - ")
+            ));
+        }
         for c in self.compile_fail.iter().filter(|c| !c.pass) {
             f.push(format!(
                 "compile-fail {} ({}) failed:\n  - {}",
@@ -187,6 +264,18 @@ impl Report {
                 c.patch,
                 c.problems.join("\n  - ")
             ));
+        }
+        if let Some(d) = &self.debug {
+            if !d.problems.is_empty() {
+                f.push(format!("debug pass:\n  - {}", d.problems.join("\n  - ")));
+            }
+            for c in d.checkpoints.iter().filter(|c| !c.pass) {
+                f.push(format!(
+                    "debug checkpoint {} failed:\n  - {}",
+                    c.name,
+                    c.problems.join("\n  - ")
+                ));
+            }
         }
         f
     }
@@ -246,6 +335,32 @@ impl Report {
                     describe_error(&c.code),
                     if c.pass { "fails as expected" } else { "FAIL" }
                 ));
+            }
+        }
+        if let Some(d) = &self.debug {
+            s.push_str(&format!(
+                "\nDebug pass ({} cycles per driver, {} module reloads; {}):\n\n\
+                 | checkpoint | result | boot s | figures |\n|---|---|---|---|\n",
+                d.cycles,
+                d.reloads,
+                d.options.join(", ")
+            ));
+            for c in &d.checkpoints {
+                s.push_str(&format!(
+                    "| {} | {}{} | {:.1} | {} |\n",
+                    c.name,
+                    if c.pass { "PASS" } else { "FAIL" },
+                    if c.cached { " (cached)" } else { "" },
+                    c.boot_seconds,
+                    c.figures
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            for p in &d.problems {
+                s.push_str(&format!("\n{p}\n"));
             }
         }
         if let Some(st) = &self.stopped {
