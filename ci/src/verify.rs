@@ -354,6 +354,22 @@ fn debug_pass(
     Ok(d)
 }
 
+/// Makes the cache entry `dir` from a result: `result.json`, plus `extra`
+/// files copied in under the given names, all or nothing.
+fn store_result<T: serde::Serialize>(dir: &Path, r: &T, extra: &[(&Path, &str)]) -> Result<()> {
+    let staging = Staging::new(dir)?;
+    for (from, name) in extra {
+        std::fs::copy(from, staging.path().join(name))
+            .with_context(|| format!("copying {} into the cache", from.display()))?;
+    }
+    write_atomic(
+        &staging.path().join("result.json"),
+        serde_json::to_string(r)?,
+    )?;
+    staging.commit()?;
+    Ok(())
+}
+
 /// The symbols of `wanted` that the build in `built` lacks, as
 /// `CONFIG_A=y, CONFIG_B=y`, or `None` if it has them all (`=y` or `=m`).
 fn config_lacks(built: &Path, wanted: &[String]) -> Result<Option<String>> {
@@ -613,12 +629,7 @@ impl Run<'_> {
             if r.needed { "needs" } else { "does not need" },
             fp.name
         ));
-        let staging = Staging::new(&dir)?;
-        write_atomic(
-            &staging.path().join("result.json"),
-            serde_json::to_string(&r)?,
-        )?;
-        staging.commit()?;
+        store_result(&dir, &r, &[])?;
         Ok(r)
     }
 
@@ -782,13 +793,7 @@ impl Run<'_> {
         r.problems = problems;
         r.console = b.console;
         if r.pass {
-            let staging = Staging::new(&dir)?;
-            std::fs::copy(&console_path, staging.path().join("console.log"))?;
-            write_atomic(
-                &staging.path().join("result.json"),
-                serde_json::to_string(&r)?,
-            )?;
-            staging.commit()?;
+            store_result(&dir, &r, &[(&console_path, "console.log")])?;
             self.p.say(format!(
                 "{tag}: checkpoint {} PASS ({} guest checks, boot {:.1} s)",
                 cp.name,
@@ -887,12 +892,7 @@ impl Run<'_> {
         }
         write_atomic(&self.stage.join(&err_rel), &r.error)?;
         if r.pass {
-            let staging = Staging::new(&dir)?;
-            write_atomic(
-                &staging.path().join("result.json"),
-                serde_json::to_string(&r)?,
-            )?;
-            staging.commit()?;
+            store_result(&dir, &r, &[])?;
             self.p.say(format!(
                 "{tag}: compile-fail {} fails with {} as expected",
                 cf.name,
