@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Checkpoint for samples/rust/rust_edu.rs with a job fence signalled from
-# the IRQ handler, for each style of the driver's fence code (patch 0011
+# the IRQ handler, for each style of the driver's fence code (patch 0012
 # and the variants after it). The KUnit suite rust_dma_fence, which runs at
 # boot, is checked by the verifier from the KTAP output (`kunit` in the
 # manifest), and its test names by the manifest's `expect`.

@@ -15,17 +15,18 @@
 #   fail-nth    every injected allocation failure on the bind path leaves
 #               the device unbound; it binds normally afterwards
 #   children-2  and the children are back once more
+#   reload      BOOK_RELOADS times rmmod and insmod: each rmmod unbinds the
+#               device and flushes its heartbeat, each insmod binds it again
+#   children-3  and the children are back after the last insmod
 #   kmemleak    no suspected leaks after all of it
-# Figures: rust_testdev.cycles, rust_testdev.fail_points, kmemleak.leaks.
+# Figures: rust_testdev.cycles, rust_testdev.fail_points,
+# rust_testdev.reloads, kmemleak.leaks.
 #
-# No rmmod: unloading rust_testdev is not safe yet. Its heartbeat (patch
-# 0005) is a delayed work item on the system workqueue that outlives the
-# binding by design; after rmmod its last poll runs code of the unloaded
-# module, which the debug pass found as a page fault in a kworker ("Workqueue:
-# events 0xffffffffa0...", "kernel tried to execute NX-protected page").
-# The module must flush its heartbeats on exit, which needs a flush for
-# delayed work items that 7.3.4's Rust workqueue API does not have.
 # Splats (KASAN, lockdep, WARNING, refcount, ...) fail the boot on their own.
+# The reloads are what found the heartbeat bug described in the book's
+# "The way back: into_devres()" chapter: before patch 0006 flushed
+# its heartbeats on module exit, the last poll after rmmod ran code of the
+# unloaded module.
 
 sdt_aux=/sys/bus/auxiliary/drivers/rust_testdev.rust_testdev
 
@@ -52,6 +53,12 @@ else
 		book_pass children-2
 	else
 		book_fail children-2 "the auxiliary children did not come back after fail-nth"
+	fi
+	book_reload rust_testdev rust_testdev "$sdt_dev" "$BOOK_RELOADS"
+	if sdt_children; then
+		book_pass children-3
+	else
+		book_fail children-3 "the auxiliary children did not come back after the reloads"
 	fi
 fi
 # Let the old bindings' heartbeats notice their revoked BARs and exit.

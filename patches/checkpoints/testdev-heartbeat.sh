@@ -22,6 +22,10 @@
 #   revoke-first       no heartbeat stopped before a release had begun: in
 #                      log order, the n-th heartbeat line follows the n-th
 #                      devres line
+#   unload             rmmod rust_testdev unbinds the device, and returns only
+#                      after that binding's heartbeat has stopped: one more
+#                      "heartbeat: BAR revoked" line is there when it
+#                      returns, so no poll is left to run the module's code
 
 tdh_pfx='rust_testdev [0-9a-f:.]+: '
 tdh_probe="${tdh_pfx}probe: test 0 count 1\$"
@@ -91,4 +95,17 @@ $tdh_devres" \
 	else
 		book_fail revoke-first "a heartbeat stopped before its release: '$tdh_rh'"
 	fi
+	# Unloading unbinds the device, and the module's exit must wait for
+	# that binding's last poll, which otherwise comes 20 ms later, in code
+	# that is gone. A stray poll would fault within the second of sleep,
+	# which fails the boot on its own.
+	tdh_h=$(book_count "$tdh_stop")
+	if ! rmmod rust_testdev; then
+		book_fail unload "rmmod rust_testdev failed"
+	elif [ "$(book_count "$tdh_stop")" -ne $((tdh_h + 1)) ]; then
+		book_fail unload "rmmod returned before the last heartbeat stopped"
+	else
+		book_pass unload
+	fi
+	sleep 1
 fi
