@@ -94,7 +94,10 @@ fn install(
     ));
     let staging = Staging::new(&dir)?;
     let log = staging.path().join("install.log");
-    let mut cmd = Command::new(env!("CARGO"));
+    // At the lowest CPU priority: `cargo xtask test` runs this alongside
+    // the kernel builds, which must not slow down for it.
+    let mut cmd = Command::new("nice");
+    cmd.args(["-n", "19", env!("CARGO")]);
     cmd.args(["install", "--locked", "--quiet", "--version", version, name]);
     if let Some(f) = features {
         cmd.arg("--no-default-features");

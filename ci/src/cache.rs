@@ -45,17 +45,30 @@ impl Cache {
     /// Takes the cache's lock for as long as the returned file lives, so
     /// that two runs never share a tree or build directory.
     pub fn lock(&self) -> Result<fs::File> {
+        self.lock_file("lock", "cache")
+    }
+
+    /// Takes the lock of the book tools' entries, which is separate from
+    /// [`Cache::lock`]: the test command installs the tools while the same
+    /// process verifies the series under the cache's lock.
+    pub fn tools_lock(&self) -> Result<fs::File> {
+        self.lock_file("tools.lock", "the book tools' cache")
+    }
+
+    fn lock_file(&self, name: &str, what: &str) -> Result<fs::File> {
         use std::os::unix::io::AsRawFd;
-        let f = fs::File::create(self.root.join("lock"))?;
+        let path = self.root.join(name);
+        let f = fs::File::create(&path)
+            .with_context(|| format!("creating the lock file {}", path.display()))?;
         // SAFETY: `f` is an open file; flock has no other preconditions.
         if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             eprintln!(
-                "cache {} is in use by another run; waiting for it",
+                "{what} {} is in use by another run; waiting for it",
                 self.root.display()
             );
             // SAFETY: as above.
             if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-                bail!("could not lock {}", self.root.join("lock").display());
+                bail!("could not lock {}", path.display());
             }
         }
         Ok(f)

@@ -189,7 +189,22 @@ serve it locally with: cargo xtask serve",
         }
         Cmd::Test => {
             let o = opts(None, None)?;
-            let tools = book_tools(&o, &p)?;
+            // On a cold cache the book's tools take minutes to compile. They
+            // compile at the lowest CPU priority while the series verifies,
+            // on the core that a QEMU boot or a configure step leaves idle.
+            let (verified, tools) = std::thread::scope(|s| {
+                let tools = s.spawn(|| book_tools(&o, &p));
+                let verified = verify_ok(&o, &p);
+                if verified.is_err() {
+                    p.say(
+                        "verification failed; the error follows once the book tools' install stops",
+                    );
+                }
+                (verified, tools.join())
+            });
+            verified?;
+            let tools =
+                tools.map_err(|_| anyhow::anyhow!("the book tools' install panicked"))??;
             p.say("host tests: cargo test --workspace");
             let st = Command::new(env!("CARGO"))
                 .args(["test", "--workspace", "--quiet"])
@@ -201,7 +216,6 @@ serve it locally with: cargo xtask serve",
             if !st.success() {
                 bail!("host unit tests failed (cargo test --workspace)");
             }
-            verify_ok(&o, &p)?;
             build_book(&o, &tools, &p)?;
             browser_check(&o, &p)?;
             selftest::run(&o, &p, &tools, &o.repo.join("book"))?;
@@ -213,7 +227,7 @@ serve it locally with: cargo xtask serve",
 
 fn book_tools(o: &verify::Options, p: &Progress) -> Result<book::Tools> {
     let pin = pin::Pin::load(&o.repo.join("pin.toml"))?;
-    let _lock = o.cache.lock()?;
+    let _lock = o.cache.tools_lock()?;
     book::tools(&o.cache, &pin, p)
 }
 
