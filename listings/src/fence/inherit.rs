@@ -59,7 +59,8 @@ pub unsafe trait Inherit<P>: Sized {
 
 /// `impl_inherit! { impl Inherit<Parent> for Child { self.field } ... }`:
 /// writes the `unsafe impl`, safely, because it takes the offset from
-/// `offset_of!` and refuses to compile unless the field is a `Parent`.
+/// `offset_of!` and refuses to compile unless the field is a `Parent`
+/// itself, not something that derefs to one.
 #[macro_export]
 macro_rules! impl_inherit {
     ($(impl Inherit<$parent:ty> for $child:ty { self.$field:ident })*) => {$(
@@ -67,7 +68,11 @@ macro_rules! impl_inherit {
         // below proves to be a `$parent`.
         unsafe impl $crate::fence::inherit::Inherit<$parent> for $child {
             const OFFSET: usize = {
-                const _: fn(&$child) -> &$parent = |this| &this.$field;
+                // A raw pointer, not a reference: `&this.$field` would
+                // also accept a field that only derefs to a `$parent`
+                // (a `Box<Fence>`), through deref coercion, and the
+                // offset would then be the box's.
+                const _: fn(&$child) -> *const $parent = |this| &raw const this.$field;
                 ::core::mem::offset_of!($child, $field)
             };
         }
