@@ -29,6 +29,7 @@ mod verify;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -189,39 +190,60 @@ serve it locally with: cargo xtask serve",
         }
         Cmd::Test => {
             let o = opts(None, None)?;
-            // On a cold cache the book's tools take minutes to compile. They
-            // compile at the lowest CPU priority while the series verifies,
-            // on the core that a QEMU boot or a configure step leaves idle.
-            let (verified, tools) = std::thread::scope(|s| {
-                let tools = s.spawn(|| book_tools(&o, &p));
+            // On a cold cache the book's tools and the host tests take
+            // minutes to compile. They run at the lowest CPU priority while
+            // the series verifies, on the core that a QEMU boot or a
+            // configure step leaves idle.
+            let (verified, host) = std::thread::scope(|s| {
+                let host = s.spawn(|| -> Result<book::Tools> {
+                    let tools = book_tools(&o, &p)?;
+                    host_tests(&repo, &tools, &p)?;
+                    Ok(tools)
+                });
                 let verified = verify_ok(&o, &p);
                 if verified.is_err() {
-                    p.say(
-                        "verification failed; the error follows once the book tools' install stops",
-                    );
+                    p.say("verification failed; the error follows once the host tests stop");
                 }
-                (verified, tools.join())
+                (verified, host.join())
             });
             verified?;
-            let tools =
-                tools.map_err(|_| anyhow::anyhow!("the book tools' install panicked"))??;
-            p.say("host tests: cargo test --workspace");
-            let st = Command::new(env!("CARGO"))
-                .args(["test", "--workspace", "--quiet"])
-                .current_dir(&repo)
-                .env("MDBOOK", &tools.mdbook)
-                .env("PATH", tools.path()?)
-                .status()
-                .context("running cargo test")?;
-            if !st.success() {
-                bail!("host unit tests failed (cargo test --workspace)");
-            }
+            let tools = host.map_err(|_| anyhow::anyhow!("the host tests panicked"))??;
             build_book(&o, &tools, &p)?;
             browser_check(&o, &p)?;
             selftest::run(&o, &p, &tools, &o.repo.join("book"))?;
             p.say("all tests passed");
         }
     }
+    Ok(())
+}
+
+/// `cargo test --workspace` at the lowest CPU priority, its output in
+/// `target/host-tests.log`.
+fn host_tests(repo: &Path, tools: &book::Tools, p: &Progress) -> Result<()> {
+    let log = repo.join("target/host-tests.log");
+    std::fs::create_dir_all(repo.join("target"))?;
+    std::fs::write(&log, "")?;
+    p.say(format!(
+        "host tests: cargo test --workspace, at nice 19 (log: {})",
+        log.display()
+    ));
+    let mut cmd = Command::new("nice");
+    cmd.args(["-n", "19", env!("CARGO"), "test", "--workspace", "--quiet"])
+        .current_dir(repo)
+        .env("MDBOOK", &tools.mdbook)
+        .env("PATH", tools.path()?);
+    let (st, took) = p.run_logged("host tests", &mut cmd, &log, Duration::from_secs(60))?;
+    if !st.success() {
+        bail!(
+            "host unit tests failed (cargo test --workspace, {st}):\n{}\nfull log: {}",
+            console::tail(&std::fs::read_to_string(&log).unwrap_or_default(), 30),
+            log.display()
+        );
+    }
+    p.say(format!(
+        "host tests: passed in {}",
+        progress::fmt_secs(took)
+    ));
     Ok(())
 }
 
