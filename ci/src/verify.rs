@@ -170,6 +170,7 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
         rust_checked: false,
         fragments_key: {
             let mut k = Key::new("fragments");
+            k.str(&tc.key).str(&pin.tree.sha256);
             for f in &fragments {
                 k.file(f)?;
             }
@@ -421,23 +422,43 @@ impl Run<'_> {
         (self.stage.join(&rel), self.out.join(&rel))
     }
 
-    /// Regenerates `.config` unless its inputs (the fragments and every
-    /// Kconfig file of the current tree) are the ones it was last made from.
+    /// Regenerates `.config` unless its inputs (the toolchain, the tree, the
+    /// fragments and every Kconfig file of the current tree) are the ones
+    /// it was last made from. A `.config` made from the same inputs before,
+    /// by this run or an earlier one, comes from the cache: configuring
+    /// takes about a minute, and its result depends on nothing else.
     fn ensure_configured(&mut self, log: &Path) -> Result<()> {
-        let mut key = Key::new("config-v1");
+        let mut key = Key::new("config-v2");
         key.str(&self.fragments_key);
         for line in self.git.run(&["ls-tree", "-r", "HEAD"])?.lines() {
             if line.contains("Kconfig") {
                 key.str(line);
             }
         }
-        let key = key.hex();
+        let (entry, key) = (self.cache.entry("configs", &key.short()), key.hex());
         let stamp = self.kb.binds.build.join(".bound-config-key");
+        let config = self.kb.binds.build.join(".config");
         let have = std::fs::read_to_string(&stamp).unwrap_or_default();
-        if have != key || !self.kb.binds.build.join(".config").is_file() {
+        if have != key || !config.is_file() {
             // Invalidate first: an interrupted configure must not look done.
             let _ = std::fs::remove_file(&stamp);
-            self.kb.configure(log)?;
+            let cached = std::fs::read(entry.join("config")).unwrap_or_default();
+            if !cached.is_empty() {
+                // Rewritten only if it differs, so that make sees no change
+                // when there is none.
+                if std::fs::read(&config).ok().as_deref() != Some(&cached[..]) {
+                    write_atomic(&config, &cached)?;
+                }
+                self.p.say(format!(
+                    "configure: .config from the cache ({})",
+                    entry.display()
+                ));
+            } else {
+                self.kb.configure(log)?;
+                let staging = Staging::new(&entry)?;
+                std::fs::copy(&config, staging.path().join("config"))?;
+                staging.commit()?;
+            }
             write_atomic(&stamp, &key)?;
         }
         if !self.rust_checked {
