@@ -76,16 +76,26 @@ fn find<'a>(syms: &'a [Symbol], re: &Regex) -> Result<&'a Symbol> {
 /// the absolute form of branch targets (kept as symbol plus offset).
 /// Relocations keep their type and target.
 fn normalise(objdump: &str) -> Vec<String> {
+    let header = Regex::new(r"^[0-9a-f]+ <([^>]+)>:$").unwrap();
     let insn = Regex::new(r"^\s*[0-9a-f]+:\s+(.*)$").unwrap();
     let reloc = Regex::new(r"^\s*[0-9a-f]+:\s+(R_[A-Z0-9_]+)\s+(.*)$").unwrap();
-    let target = Regex::new(r"0x[0-9a-f]+ (<[^>]*>)").unwrap();
+    let target = Regex::new(r"0x[0-9a-f]+ <([^>+]*)(\+0x[0-9a-f]+)?>").unwrap();
+    // The function's own name, which its branches, and the calls that are
+    // only resolved at link time, name as their target: a function that
+    // is the same code under another name is still the same code.
+    let mut own = String::new();
     let mut out = Vec::new();
     for line in objdump.lines() {
-        if let Some(c) = reloc.captures(line) {
+        if let Some(c) = header.captures(line.trim()) {
+            own = c[1].to_string();
+        } else if let Some(c) = reloc.captures(line) {
             out.push(format!("  {} {}", &c[1], c[2].trim()));
         } else if let Some(c) = insn.captures(line) {
             let text = c[1].split_whitespace().collect::<Vec<_>>().join(" ");
-            let text = target.replace_all(&text, "$1");
+            let text = target.replace_all(&text, |t: &regex::Captures| {
+                let name = if t[1] == own { "." } else { &t[1] };
+                format!("<{name}{}>", t.get(2).map_or("", |o| o.as_str()))
+            });
             out.push(text.into_owned());
         }
     }
@@ -190,14 +200,24 @@ mod tests {
             na,
             [
                 "endbr64",
-                "callq <_RNvX+0xa>",
+                "callq <.+0xa>",
                 "  R_X86_64_PLT32 foo-0x4",
                 "testl %eax, %eax",
-                "je <_RNvX>"
+                "je <.>"
             ]
         );
         assert_eq!(na, normalise(b));
         let c = b.replace("foo-0x4", "bar-0x4");
         assert_ne!(na, normalise(&c));
+    }
+
+    #[test]
+    fn normalised_listings_ignore_the_functions_own_name() {
+        let a = "0000000000000bea <_RNvFenceOps>:\n     bea:      \tcallq\t0xbf4 <_RNvFenceOps+0xa>\n     c18:\tje\t0xc1c <other+0x4>\n";
+        let b = a.replace("_RNvFenceOps", "_RNvFenceSubclass");
+        assert_eq!(normalise(a), normalise(&b));
+        assert_eq!(normalise(a)[1], "je <other+0x4>");
+        let c = a.replace("<other+0x4>", "<another+0x4>");
+        assert_ne!(normalise(a), normalise(&c));
     }
 }
