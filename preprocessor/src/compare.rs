@@ -1,4 +1,4 @@
-//! `{{#bound-compare FILE from=REGEX to=REGEX call=REGEX}}`: the table
+//! `{{#bound-compare FILE from=REGEX to=REGEX call=REGEX parents=REGEX}}`: the table
 //! that compares the styles of Part II, one row per patch that the
 //! verifier measured (`[[patch.measure]]`), from that patch's verified
 //! files and build:
@@ -7,6 +7,8 @@
 //!   FILE from the line matching `from` up to, not including, the line
 //!   matching `to`;
 //! - the call site: the first line of FILE matching `call`;
+//! - the C parents of the driver's type: the lines of FILE, outside
+//!   comments, that match `parents` (each declares one);
 //! - the `unsafe` blocks and impls in FILE;
 //! - each unstable feature the verifier probed, and whether it was needed;
 //! - each measured function: its size, and whether its instructions are
@@ -23,6 +25,7 @@ pub struct Spec<'a> {
     pub from: &'a Regex,
     pub to: &'a Regex,
     pub call: &'a Regex,
+    pub parents: &'a Regex,
 }
 
 /// Lines of Rust that are neither blank nor only a comment.
@@ -57,9 +60,15 @@ fn source_cells(text: &str, spec: &Spec) -> Result<Vec<String>, String> {
         .lines()
         .find(|l| spec.call.is_match(l))
         .ok_or_else(|| format!("no line matches call=/{}/", spec.call.as_str()))?;
+    let parents = text
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .filter(|l| spec.parents.is_match(l))
+        .count();
     Ok(vec![
         code_lines(&code).to_string(),
         format!("`{}`", call.trim()),
+        parents.to_string(),
         unsafe_count(text).to_string(),
     ])
 }
@@ -78,6 +87,7 @@ pub fn render(l: &Loaded, spec: &Spec, problems: &mut Vec<String>) -> Result<Str
         "patch".to_owned(),
         "driver's fence code (lines)".to_owned(),
         "call site".to_owned(),
+        "C parents of the job".to_owned(),
         "`unsafe` in the driver".to_owned(),
     ];
     let features: Vec<&str> = first.features.iter().map(|f| f.name.as_str()).collect();
@@ -170,12 +180,14 @@ fn handle() {
             from: &Regex::new(r"^#\[vtable\]$").unwrap(),
             to: &Regex::new("^impl Drop for EduJob").unwrap(),
             call: &Regex::new(r"command_done\(").unwrap(),
+            parents: &Regex::new(r"FenceObject<Self>|impl_has_work!").unwrap(),
         };
         assert_eq!(
             source_cells(SAMPLE, &spec).unwrap(),
             [
                 "6",
                 "`EduJob::command_done(job); // unsafe in a comment`",
+                "1",
                 "1"
             ]
         );

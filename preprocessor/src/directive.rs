@@ -43,7 +43,7 @@ impl Kind {
             Kind::File => (2, &["from", "to"]),
             Kind::Boot => (1, &["grep"]),
             Kind::Debug => (0, &[]),
-            Kind::Compare => (1, &["from", "to", "call"]),
+            Kind::Compare => (1, &["from", "to", "call", "parents"]),
         }
     }
 
@@ -55,7 +55,7 @@ impl Kind {
             Kind::CompileFail => "{{#bound-compile-fail NAME}}",
             Kind::Caption => "{{#bound-caption FILE}}",
             Kind::Debug => "{{#bound-debug}}",
-            Kind::Compare => "{{#bound-compare FILE from=REGEX to=REGEX call=REGEX}}",
+            Kind::Compare => "{{#bound-compare FILE from=REGEX to=REGEX call=REGEX parents=REGEX}}",
         }
     }
 }

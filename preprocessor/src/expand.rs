@@ -169,7 +169,8 @@ fn listing(
                 regex(k)
                     .ok_or_else(|| format!("compare needs {k}=REGEX; usage: {}", d.kind.usage()))
             };
-            let (from, to, call) = (need("from")?, need("to")?, need("call")?);
+            let (from, to, call, parents) =
+                (need("from")?, need("to")?, need("call")?, need("parents")?);
             for p in l.report.patches.iter().filter(|p| !p.measures.is_empty()) {
                 check_patch(env, p, problems);
             }
@@ -180,6 +181,7 @@ fn listing(
                     from: &from,
                     to: &to,
                     call: &call,
+                    parents: &parents,
                 },
                 problems,
             )
