@@ -360,8 +360,47 @@ fn spawn_verify(
     .context("starting the verifier")
 }
 
-fn interrupt(opts: &verify::Options, p: &Progress, work: &Path, i: &Interrupt) -> Result<()> {
+/// Waits for a verifier that [`spawn_verify`] started to exit, and calls
+/// `act` once, `after` past the moment its log first contains `marker`.
+/// If `act` fails, or the run takes longer than 15 minutes (it never got
+/// to `what`), stops it and fails.
+fn watch_verify(
+    child: &mut std::process::Child,
+    log_path: &Path,
+    marker: &str,
+    after: std::time::Duration,
+    what: &str,
+    mut act: impl FnMut() -> Result<()>,
+) -> Result<std::process::ExitStatus> {
     use std::time::{Duration, Instant};
+    let t0 = Instant::now();
+    let mut seen_since = None;
+    let mut acted = false;
+    loop {
+        if let Some(st) = child.try_wait()? {
+            return Ok(st);
+        }
+        let text = std::fs::read_to_string(log_path).unwrap_or_default();
+        if seen_since.is_none() && text.contains(marker) {
+            seen_since = Some(Instant::now());
+        }
+        if !acted && seen_since.is_some_and(|b: Instant| b.elapsed() >= after) {
+            acted = true;
+            if let Err(e) = act() {
+                crate::progress::stop_group(child);
+                return Err(e);
+            }
+        }
+        if t0.elapsed() > Duration::from_secs(900) {
+            crate::progress::stop_group(child);
+            bail!("the verifier never {what}; see {}", log_path.display());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn interrupt(opts: &verify::Options, p: &Progress, work: &Path, i: &Interrupt) -> Result<()> {
+    use std::time::Duration;
     // A fresh edit every time, so that the build is never in the cache.
     let nonce = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
@@ -374,31 +413,19 @@ fn interrupt(opts: &verify::Options, p: &Progress, work: &Path, i: &Interrupt) -
     let log_path = work.join(&i.name).join("interrupted-run.log");
     let mut child = spawn_verify(opts, &o, &i.patch, &log_path)?;
     let marker = format!("{}: configure and build bzImage", i.patch);
-    let t0 = Instant::now();
-    let mut building_since = None;
-    let status = loop {
-        if let Some(st) = child.try_wait()? {
-            break st;
-        }
-        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
-        if building_since.is_none() && text.contains(&marker) {
-            building_since = Some(Instant::now());
-        }
-        if building_since.is_some_and(|b| b.elapsed() >= Duration::from_secs(i.after_secs)) {
+    let pid = child.id() as libc::pid_t;
+    let status = watch_verify(
+        &mut child,
+        &log_path,
+        &marker,
+        Duration::from_secs(i.after_secs),
+        &format!("got to building {}", i.patch),
+        || {
             // SAFETY: `kill` has no memory-safety preconditions; the pid is our child's.
-            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-            building_since = Some(Instant::now() + Duration::from_secs(3600));
-        }
-        if t0.elapsed() > Duration::from_secs(900) {
-            crate::progress::stop_group(&mut child);
-            bail!(
-                "the verifier never got to building {}; see {}",
-                i.patch,
-                log_path.display()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+            unsafe { libc::kill(pid, libc::SIGINT) };
+            Ok(())
+        },
+    )?;
     let text = std::fs::read_to_string(&log_path).unwrap_or_default();
     ensure!(
         status.code() == Some(130) && text.contains("interrupted"),
@@ -455,7 +482,7 @@ fn interrupt(opts: &verify::Options, p: &Progress, work: &Path, i: &Interrupt) -
 }
 
 fn kill_qemu(opts: &verify::Options, p: &Progress, work: &Path, k: &KillQemu) -> Result<()> {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let manifest = crate::manifest::Manifest::load(&opts.patches.join("manifest.toml"))?;
     let cp = manifest
         .patches
@@ -486,43 +513,25 @@ fn kill_qemu(opts: &verify::Options, p: &Progress, work: &Path, k: &KillQemu) ->
     let mut child = spawn_verify(opts, &o, &k.patch, &log_path)?;
     let marker = format!("checkpoint {}: boot with", cp.name);
     let qemu = format!("boot-{}/initramfs.cpio", cp.name);
-    let t0 = Instant::now();
-    let mut booting_since = None;
-    let mut killed = false;
-    let status = loop {
-        if let Some(st) = child.try_wait()? {
-            break st;
-        }
-        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
-        if booting_since.is_none() && text.contains(&marker) {
-            booting_since = Some(Instant::now());
-        }
-        if !killed
-            && booting_since.is_some_and(|b| b.elapsed() >= Duration::from_secs(k.after_secs))
-        {
+    let status = watch_verify(
+        &mut child,
+        &log_path,
+        &marker,
+        Duration::from_secs(k.after_secs),
+        &format!("booted {}", cp.name),
+        || {
             let st = std::process::Command::new("pkill")
                 .args(["-KILL", "-f", &qemu])
                 .status()?;
-            if !st.success() {
-                crate::progress::stop_group(&mut child);
-                bail!(
-                    "no QEMU process for {} to kill after {} s: the boot was over; lower after_secs",
-                    cp.name,
-                    k.after_secs
-                );
-            }
-            killed = true;
-        }
-        if t0.elapsed() > Duration::from_secs(900) {
-            crate::progress::stop_group(&mut child);
-            bail!(
-                "the verifier never booted {}; see {}",
+            ensure!(
+                st.success(),
+                "no QEMU process for {} to kill after {} s: the boot was over; lower after_secs",
                 cp.name,
-                log_path.display()
+                k.after_secs
             );
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+            Ok(())
+        },
+    )?;
     let text = std::fs::read_to_string(&log_path).unwrap_or_default();
     ensure!(
         status.code() == Some(1) && text.contains("QEMU did not exit by itself"),
