@@ -33,6 +33,8 @@ pub struct BootSpec<'a> {
     pub console_log: &'a Path,
     /// Extra kernel command-line words.
     pub cmdline: &'a [String],
+    /// QEMU's `-m`.
+    pub memory: &'a str,
 }
 
 /// The QEMU command line (run through `sh -c` by the runner).
@@ -42,10 +44,11 @@ pub fn qemu_script(
     name: &str,
     devices: &[String],
     cmdline: &[String],
+    memory: &str,
 ) -> String {
     let extra: String = cmdline.iter().map(|a| format!(" {a}")).collect();
     let mut s = format!(
-        "exec qemu-system-x86_64 -accel tcg -m 512M -smp 1 -nographic -no-reboot \
+        "exec qemu-system-x86_64 -accel tcg -m {memory} -smp 1 -nographic -no-reboot \"
          -kernel {kernel} -initrd {initrd} \
          -append 'console=ttyS0 panic=-1 book.checkpoint={name}{extra}'"
     );
@@ -62,6 +65,7 @@ pub fn run(runner: &Runner, binds: &Binds, spec: &BootSpec) -> Result<Boot> {
         spec.name,
         spec.devices,
         spec.cmdline,
+        spec.memory,
     );
     let out = std::fs::File::create(spec.console_log)
         .with_context(|| format!("creating {}", spec.console_log.display()))?;
@@ -109,8 +113,16 @@ mod tests {
 
     #[test]
     fn qemu_line_uses_tcg_and_lists_devices_in_order() {
-        let s = qemu_script("/k", "/i", "cp", &["pci-testdev".into(), "edu".into()], &[]);
+        let s = qemu_script(
+            "/k",
+            "/i",
+            "cp",
+            &["pci-testdev".into(), "edu".into()],
+            &[],
+            "256M",
+        );
         assert!(s.contains("-accel tcg") && !s.contains("kvm"));
+        assert!(s.contains(" -m 256M "), "{s}");
         assert!(s.contains("-no-reboot"));
         assert!(s.ends_with("-device pci-testdev -device edu"));
         assert!(s.contains("book.checkpoint=cp'"));
@@ -118,7 +130,7 @@ mod tests {
 
     #[test]
     fn extra_cmdline_words_go_inside_the_append_quotes() {
-        let s = qemu_script("/k", "/i", "cp", &[], &["book.cycles=5".into()]);
+        let s = qemu_script("/k", "/i", "cp", &[], &["book.cycles=5".into()], "1G");
         assert!(s.contains("book.checkpoint=cp book.cycles=5'"), "{s}");
     }
 
@@ -154,6 +166,7 @@ mod tests {
             timeout_secs: 1,
             console_log: &log,
             cmdline: &[],
+            memory: "256M",
         };
         let b = run(&Runner::Host, &binds, &spec).unwrap();
         assert_eq!(b.timed_out, Some(1));

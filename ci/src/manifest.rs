@@ -12,6 +12,8 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub console: ConsoleRules,
+    /// The machine QEMU gives every checkpoint.
+    pub guest: Guest,
     #[serde(default)]
     pub style: StyleRules,
     #[serde(default, rename = "patch")]
@@ -24,6 +26,14 @@ pub struct Manifest {
     /// The directory the manifest was read from; paths are relative to it.
     #[serde(skip)]
     pub dir: PathBuf,
+}
+
+/// The guest machine of every boot.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guest {
+    /// QEMU's `-m`: a number of MiB or GiB, such as `256M`.
+    pub memory: String,
 }
 
 /// Rules applied to every boot console.
@@ -198,6 +208,11 @@ impl Manifest {
     /// Parses and checks everything that does not need the file system.
     pub fn parse(text: &str) -> Result<Self> {
         let m: Manifest = toml::from_str(text)?;
+        ensure!(
+            Regex::new("^[1-9][0-9]*[MG]$")?.is_match(&m.guest.memory),
+            "guest.memory: {:?} is not a size such as 256M or 1G",
+            m.guest.memory
+        );
         for re in &m.console.forbidden {
             Regex::new(re).with_context(|| format!("console.forbidden: bad regex {re:?}"))?;
         }
@@ -368,6 +383,9 @@ mod tests {
 [console]
 forbidden = ['WARNING:', 'BUG:']
 
+[guest]
+memory = "256M"
+
 [[patch]]
 file = "0001-a.patch"
 chapter = "before"
@@ -408,6 +426,16 @@ message = "borrowed data escapes"
         assert!(Manifest::parse(&GOOD.replace("chapter =", "chapterr =")).is_err());
         assert!(Manifest::parse(&GOOD.replace("E0521", "0521")).is_err());
         assert!(Manifest::parse(&GOOD.replace("E0521", "E05x1")).is_err());
+    }
+
+    #[test]
+    fn rejects_a_guest_memory_that_is_no_size() {
+        for bad in ["256", "256 M", "0M", "1T", "-1G", ""] {
+            let text = GOOD.replace("memory = \"256M\"", &format!("memory = {bad:?}"));
+            let e = format!("{:#}", Manifest::parse(&text).unwrap_err());
+            assert!(e.contains("guest.memory"), "{bad}: {e}");
+        }
+        assert!(Manifest::parse(&GOOD.replace("memory = \"256M\"", "memory = \"1G\"")).is_ok());
     }
 
     #[test]

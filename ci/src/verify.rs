@@ -728,6 +728,7 @@ impl Run<'_> {
         for arg in &cp.cmdline {
             k.str("cmdline").str(arg);
         }
+        k.str("memory").str(&self.manifest.guest.memory);
         let dir = self.cache.entry("boots", &k.short());
         let console_rel = format!("console/{}.log", cp.name);
         let console_path = self.stage.join(&console_rel);
@@ -790,6 +791,7 @@ impl Run<'_> {
                 timeout_secs: cp.timeout_secs,
                 console_log: &console_path,
                 cmdline: &cp.cmdline,
+                memory: &self.manifest.guest.memory,
             },
         )?;
         let expect: Vec<Regex> = cp

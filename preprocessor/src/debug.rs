@@ -13,14 +13,15 @@ fn figure<'a>(c: &'a crate::report::CheckpointResult, name: &str) -> &'a str {
 
 pub fn render(d: &DebugResult) -> String {
     let mut s = String::from(
-        "| checkpoint | unbind/bind cycles | failure points injected on the bind path | module reloads | kmemleak: suspected leaks | result | boot |\n\
-         |---|---|---|---|---|---|---|\n",
+        "| checkpoint | unbind/bind cycles | unbinds that met a job in flight | failure points injected on the bind path | module reloads | kmemleak: suspected leaks | result | boot |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     for c in &d.checkpoints {
         s.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} | {:.0} s |\n",
+            "| `{}` | {} | {} | {} | {} | {} | {} | {:.0} s |\n",
             c.name,
             figure(c, "cycles"),
+            figure(c, "in_flight"),
             figure(c, "fail_points"),
             figure(c, "reloads"),
             figure(c, "leaks"),
@@ -72,18 +73,27 @@ mod tests {
             ..Default::default()
         };
         c.figures.insert("rust_edu.cycles".into(), "1000".into());
+        c.figures.insert("rust_edu.in_flight".into(), "998".into());
         c.figures.insert("rust_edu.fail_points".into(), "17".into());
         c.figures.insert("rust_edu.reloads".into(), "100".into());
         c.figures.insert("kmemleak.leaks".into(), "0".into());
+        let mut t = c.clone();
+        t.name = "stress-testdev".into();
+        t.figures.remove("rust_edu.in_flight");
         let d = DebugResult {
             cycles: 1000,
             options: vec!["KASAN".into()],
-            checkpoints: vec![c],
+            checkpoints: vec![c, t],
             ..Default::default()
         };
         let t = render(&d);
         assert!(
-            t.contains("| `stress-edu` | 1000 | 17 | 100 | 0 | passed | 61 s |"),
+            t.contains("| `stress-edu` | 1000 | 998 | 17 | 100 | 0 | passed | 61 s |"),
+            "{t}"
+        );
+        // A driver without the figure gets a dash, not another column's value.
+        assert!(
+            t.contains("| `stress-testdev` | 1000 | - | 17 | 100 | 0 | passed | 61 s |"),
             "{t}"
         );
         assert!(t.contains("`CONFIG_KASAN`"));
