@@ -48,7 +48,7 @@ pub fn qemu_script(
 ) -> String {
     let extra: String = cmdline.iter().map(|a| format!(" {a}")).collect();
     let mut s = format!(
-        "exec qemu-system-x86_64 -accel tcg -m {memory} -smp 1 -nographic -no-reboot \"
+        "exec qemu-system-x86_64 -accel tcg -m {memory} -smp 1 -nographic -no-reboot \
          -kernel {kernel} -initrd {initrd} \
          -append 'console=ttyS0 panic=-1 book.checkpoint={name}{extra}'"
     );
@@ -123,6 +123,9 @@ mod tests {
         );
         assert!(s.contains("-accel tcg") && !s.contains("kvm"));
         assert!(s.contains(" -m 256M "), "{s}");
+        // One line for `sh -c`, with only the -append argument quoted.
+        assert!(!s.contains('\n') && !s.contains('"'), "{s}");
+        assert_eq!(s.matches('\'').count(), 2, "{s}");
         assert!(s.contains("-no-reboot"));
         assert!(s.ends_with("-device pci-testdev -device edu"));
         assert!(s.contains("book.checkpoint=cp'"));
