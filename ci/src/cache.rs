@@ -268,6 +268,22 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     bound_report::sha256_file(path).with_context(|| format!("hashing {}", path.display()))
 }
 
+/// Makes the cache entry `dir` from a result: `result.json`, plus `extra`
+/// files copied in under the given names, all or nothing.
+pub fn store_result<T: serde::Serialize>(dir: &Path, r: &T, extra: &[(&Path, &str)]) -> Result<()> {
+    let staging = Staging::new(dir)?;
+    for (from, name) in extra {
+        std::fs::copy(from, staging.path().join(name))
+            .with_context(|| format!("copying {} into the cache", from.display()))?;
+    }
+    write_atomic(
+        &staging.path().join("result.json"),
+        serde_json::to_string(r)?,
+    )?;
+    staging.commit()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

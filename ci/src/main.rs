@@ -9,6 +9,7 @@ mod book;
 mod boot;
 mod browser;
 mod cache;
+mod checkpoint;
 mod console;
 mod diagnostics;
 mod git;

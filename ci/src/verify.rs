@@ -6,15 +6,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use regex::Regex;
 
-use crate::boot::{self, BootSpec};
-use crate::cache::{sha256_file, write_atomic, Cache, Key, Staging};
-use crate::console;
+use crate::cache::{sha256_file, store_result, write_atomic, Cache, Key, Staging};
+use crate::checkpoint::{config_lacks, Booter};
 use crate::diagnostics;
 use crate::git::Git;
-use crate::initramfs;
-use crate::kbuild::{self, missing_symbols, Kbuild};
-use crate::ktap;
-use crate::manifest::{Checkpoint, CompileFail, DebugPass, FeatureProbe, Manifest, Measure};
+use crate::kbuild::{self, Kbuild};
+use crate::manifest::{Checkpoint, CompileFail, DebugPass, FeatureProbe, Manifest, Measure, Patch};
 use crate::measure;
 use crate::pin::Pin;
 use crate::progress::{check_interrupted, fmt_secs, Progress};
@@ -91,8 +88,6 @@ struct Run<'a> {
     tc: &'a Toolchain,
     git: Git,
     kb: Kbuild<'a>,
-    forbidden: Vec<Regex>,
-    init: String,
     /// Report directory being written, and where it will end up.
     stage: PathBuf,
     out: PathBuf,
@@ -157,14 +152,6 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
             progress: p,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
         },
-        forbidden: manifest
-            .console
-            .forbidden
-            .iter()
-            .map(|r| Regex::new(r))
-            .collect::<Result<_, _>>()?,
-        init: std::fs::read_to_string(opts.repo.join("ci/guest/init"))
-            .context("reading ci/guest/init")?,
         stage: stage.path().to_path_buf(),
         out: opts.out.clone(),
         rust_checked: false,
@@ -178,6 +165,23 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
         },
     };
     run.kb.stage_fragments(&fragments)?;
+    let booter = Booter {
+        p,
+        cache: &opts.cache,
+        manifest: &manifest,
+        tc: &tc,
+        binds: run.kb.binds.clone(),
+        forbidden: manifest
+            .console
+            .forbidden
+            .iter()
+            .map(|r| Regex::new(r))
+            .collect::<Result<_, _>>()?,
+        init: std::fs::read_to_string(opts.repo.join("ci/guest/init"))
+            .context("reading ci/guest/init")?,
+        stage: run.stage.clone(),
+        out: run.out.clone(),
+    };
 
     let mut report = Report {
         kernel: pin.tree.kernel.clone(),
@@ -217,11 +221,109 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
         prefix.file(f)?;
     }
     // The last patch's build artefacts and key, for the debug pass.
+    let tip = series_with_boots(&mut run, &booter, series, &mut prefix, &mut report)?;
+
+    if let Some((pass, cycles)) = manifest
+        .debug
+        .as_ref()
+        .and_then(|d| opts.debug.cycles(d).map(|n| (d, n)))
+    {
+        check_interrupted()?;
+        if report.failures().is_empty() && report.patches.len() == manifest.patches.len() {
+            p.say(format!(
+                "step 3b: debug pass at the tip ({} checkpoints, {cycles} cycles each)",
+                pass.checkpoints.len()
+            ));
+            let (built, key) = tip.as_ref().context("the series has no patches")?;
+            report.debug = Some(debug_pass(&booter, built, key, pass, cycles)?);
+        } else {
+            p.say("step 3b: debug pass skipped: the series did not verify");
+        }
+    }
+
+    // An interrupted build or boot must not be reported as a failure of
+    // the patch: stop here, leaving the previous report in place.
+    check_interrupted()?;
+    p.say("step 4/4: report");
+    report.total_seconds = started.elapsed().as_secs_f64();
+    report.ok = report.failures().is_empty() && report.patches.len() == series.len();
+    write_atomic(
+        &stage.path().join("report.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    write_atomic(&stage.path().join("summary.md"), report.summary())?;
+    stage.commit()?;
+    eprintln!("\n{}", report.summary());
+    p.say(format!(
+        "report: {} and {}",
+        opts.out.join("report.json").display(),
+        opts.out.join("summary.md").display()
+    ));
+    Ok(report)
+}
+
+/// A checkpoint for the boot thread: the patch's index in the report, and
+/// what [`Booter::checkpoint`] takes.
+struct BootJob<'m> {
+    index: usize,
+    tag: String,
+    key: String,
+    built: PathBuf,
+    cp: &'m Checkpoint,
+}
+
+/// The series proper, with each patch's checkpoint booted on a thread of
+/// its own while the next patch applies and builds. QEMU runs one vCPU, and
+/// much of an incremental kernel build is a single rustc or a single link,
+/// so the boot and the build share the cores. The thread boots one
+/// checkpoint at a time, in series order; their results join the report
+/// when the series is done. Returns the tip's build artefacts and key.
+fn series_with_boots<'m>(
+    run: &mut Run,
+    booter: &Booter,
+    series: &'m [Patch],
+    prefix: &mut Key,
+    report: &mut Report,
+) -> Result<Option<(PathBuf, String)>> {
+    let (jobs, queue) = std::sync::mpsc::channel::<BootJob<'m>>();
+    std::thread::scope(|s| {
+        let boots = s.spawn(move || -> Result<Vec<(usize, CheckpointResult)>> {
+            let mut booted = Vec::new();
+            for job in queue {
+                let r = booter.checkpoint(&job.tag, &job.key, &job.built, job.cp)?;
+                booted.push((job.index, r));
+            }
+            Ok(booted)
+        });
+        let tip = apply_and_build(run, series, prefix, report, &jobs);
+        // The thread ends once it has booted what is queued.
+        drop(jobs);
+        let booted = boots
+            .join()
+            .map_err(|_| anyhow::anyhow!("the boot thread panicked"))?;
+        // An error of the series (an interrupt, say) comes first.
+        let tip = tip?;
+        for (i, r) in booted? {
+            report.patches[i].checkpoint = Some(r);
+        }
+        Ok(tip)
+    })
+}
+
+/// Each patch of `series` in turn: apply, check its style, build, measure,
+/// queue its checkpoint on `jobs`, try its compile-fail listings.
+fn apply_and_build<'m>(
+    run: &mut Run,
+    series: &'m [Patch],
+    prefix: &mut Key,
+    report: &mut Report,
+    jobs: &std::sync::mpsc::Sender<BootJob<'m>>,
+) -> Result<Option<(PathBuf, String)>> {
     let mut tip: Option<(PathBuf, String)> = None;
     for (i, patch) in series.iter().enumerate() {
         check_interrupted()?;
         let tag = format!("[{}/{}] {}", i + 1, series.len(), patch.file);
-        let path = manifest.path(&patch.file);
+        let path = run.manifest.path(&patch.file);
         prefix.file(&path)?;
         let mut res = PatchResult {
             file: patch.file.clone(),
@@ -229,7 +331,7 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
             sha256: sha256_file(&path)?,
             ..Default::default()
         };
-        p.say(format!("{tag}: git am"));
+        run.p.say(format!("{tag}: git am"));
         if let Err(e) = run.git.am(&path) {
             report.stopped = Some(format!("{e:#}"));
             report.patches.push(res);
@@ -266,10 +368,22 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
             }
         }
         if let Some(cp) = &patch.checkpoint {
-            res.checkpoint = Some(run.checkpoint(&tag, &key, &built, cp)?);
+            let job = BootJob {
+                index: report.patches.len(),
+                tag: tag.clone(),
+                key: key.clone(),
+                built: built.clone(),
+                cp,
+            };
+            if jobs.send(job).is_err() {
+                // The boot thread has stopped; its error is the run's.
+                report.patches.push(res);
+                break;
+            }
         }
         tip = Some((built, key.clone()));
-        for cf in manifest
+        for cf in run
+            .manifest
             .compile_fails
             .iter()
             .filter(|c| c.after == patch.file)
@@ -280,44 +394,7 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
         }
         report.patches.push(res);
     }
-
-    if let Some((pass, cycles)) = manifest
-        .debug
-        .as_ref()
-        .and_then(|d| opts.debug.cycles(d).map(|n| (d, n)))
-    {
-        check_interrupted()?;
-        if report.failures().is_empty() && report.patches.len() == manifest.patches.len() {
-            p.say(format!(
-                "step 3b: debug pass at the tip ({} checkpoints, {cycles} cycles each)",
-                pass.checkpoints.len()
-            ));
-            let (built, key) = tip.as_ref().context("the series has no patches")?;
-            report.debug = Some(debug_pass(&mut run, built, key, pass, cycles)?);
-        } else {
-            p.say("step 3b: debug pass skipped: the series did not verify");
-        }
-    }
-
-    // An interrupted build or boot must not be reported as a failure of
-    // the patch: stop here, leaving the previous report in place.
-    check_interrupted()?;
-    p.say("step 4/4: report");
-    report.total_seconds = started.elapsed().as_secs_f64();
-    report.ok = report.failures().is_empty() && report.patches.len() == series.len();
-    write_atomic(
-        &stage.path().join("report.json"),
-        serde_json::to_string_pretty(&report)?,
-    )?;
-    write_atomic(&stage.path().join("summary.md"), report.summary())?;
-    stage.commit()?;
-    eprintln!("\n{}", report.summary());
-    p.say(format!(
-        "report: {} and {}",
-        opts.out.join("report.json").display(),
-        opts.out.join("summary.md").display()
-    ));
-    Ok(report)
+    Ok(tip)
 }
 
 /// Boots the manifest's debug checkpoints on the tip of the series (its
@@ -326,7 +403,7 @@ pub fn run(opts: &Options, p: &Progress) -> Result<Report> {
 /// checkers on (`kernel-config/debug.config`), so there is nothing to
 /// build; the checkpoints do the stress that the series' own ones do not.
 fn debug_pass(
-    run: &mut Run,
+    booter: &Booter,
     built: &Path,
     key: &str,
     pass: &DebugPass,
@@ -350,57 +427,9 @@ fn debug_pass(
         let mut cp = cp.clone();
         cp.cmdline.push(format!("book.cycles={cycles}"));
         cp.cmdline.push(format!("book.reloads={}", pass.reloads));
-        d.checkpoints.push(run.checkpoint(tag, key, built, &cp)?);
+        d.checkpoints.push(booter.checkpoint(tag, key, built, &cp)?);
     }
     Ok(d)
-}
-
-/// Makes the cache entry `dir` from a result: `result.json`, plus `extra`
-/// files copied in under the given names, all or nothing.
-fn store_result<T: serde::Serialize>(dir: &Path, r: &T, extra: &[(&Path, &str)]) -> Result<()> {
-    let staging = Staging::new(dir)?;
-    for (from, name) in extra {
-        std::fs::copy(from, staging.path().join(name))
-            .with_context(|| format!("copying {} into the cache", from.display()))?;
-    }
-    write_atomic(
-        &staging.path().join("result.json"),
-        serde_json::to_string(r)?,
-    )?;
-    staging.commit()?;
-    Ok(())
-}
-
-/// The symbols of `wanted` that the build in `built` lacks, as
-/// `CONFIG_A=y, CONFIG_B=y`, or `None` if it has them all (`=y` or `=m`).
-fn config_lacks(built: &Path, wanted: &[String]) -> Result<Option<String>> {
-    let config = std::fs::read_to_string(built.join("config"))?;
-    let missing = missing_symbols(&config, wanted);
-    Ok((!missing.is_empty()).then(|| {
-        missing
-            .iter()
-            .map(|s| format!("CONFIG_{s}=y"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }))
-}
-
-/// The modules of a build artefact directory, as (name, contents), in name
-/// order.
-fn built_modules(built: &Path) -> Result<Vec<(String, Vec<u8>)>> {
-    let dir = built.join("modules");
-    let mut v = Vec::new();
-    if dir.is_dir() {
-        for e in std::fs::read_dir(&dir)? {
-            let path = e?.path();
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            let data =
-                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            v.push((name.into_owned(), data));
-        }
-    }
-    v.sort();
-    Ok(v)
 }
 
 /// The config fragments, in name order.
@@ -700,138 +729,6 @@ impl Run<'_> {
             }
         }
         Ok(())
-    }
-
-    fn checkpoint(
-        &mut self,
-        tag: &str,
-        key: &str,
-        built: &Path,
-        cp: &Checkpoint,
-    ) -> Result<CheckpointResult> {
-        let script = std::fs::read_to_string(self.manifest.path(&cp.script))
-            .with_context(|| format!("reading checkpoint script {}", cp.script))?;
-        let mut k = Key::new("boot-v1");
-        k.str(key)
-            .str(&cp.name)
-            .str(&cp.script)
-            .str(&script)
-            .str(&self.init);
-        for d in cp.devices.iter().chain(&cp.expect).chain(&cp.config) {
-            k.str(d);
-        }
-        k.str(&cp.timeout_secs.to_string());
-        // Only when set, so that checkpoints without KUnit keep their keys.
-        for suite in &cp.kunit {
-            k.str("kunit").str(suite);
-        }
-        for arg in &cp.cmdline {
-            k.str("cmdline").str(arg);
-        }
-        k.str("memory").str(&self.manifest.guest.memory);
-        let dir = self.cache.entry("boots", &k.short());
-        let console_rel = format!("console/{}.log", cp.name);
-        let console_path = self.stage.join(&console_rel);
-        std::fs::create_dir_all(console_path.parent().unwrap())?;
-
-        if let Ok(text) = std::fs::read_to_string(dir.join("result.json")) {
-            let mut r: CheckpointResult = serde_json::from_str(&text)?;
-            std::fs::copy(dir.join("console.log"), &console_path)?;
-            r.cached = true;
-            self.p.say(format!(
-                "{tag}: checkpoint {} passed before with these inputs (cached)",
-                cp.name
-            ));
-            return Ok(r);
-        }
-
-        let mut r = CheckpointResult {
-            name: cp.name.clone(),
-            devices: cp.devices.clone(),
-            console_log: console_rel,
-            ..Default::default()
-        };
-        if let Some(missing) = config_lacks(built, &cp.config)? {
-            r.problems.push(format!(
-                "the kernel config lacks {missing}; enable them in kernel-config/*.config"
-            ));
-            self.p.say(format!(
-                "{tag}: checkpoint {} FAILED: {}",
-                cp.name, r.problems[0]
-            ));
-            return Ok(r);
-        }
-
-        self.p.say(format!(
-            "{tag}: checkpoint {}: boot with {} (timeout {} s)",
-            cp.name,
-            cp.devices.join(", "),
-            cp.timeout_secs
-        ));
-        let scratch = self.kb.binds.scratch.join(format!("boot-{}", cp.name));
-        std::fs::create_dir_all(&scratch)?;
-        let kernel = scratch.join("bzImage");
-        let initrd = scratch.join("initramfs.cpio");
-        std::fs::copy(built.join("bzImage"), &kernel)?;
-        initramfs::write(
-            &initrd,
-            &toolchain::busybox(&self.tc.runner),
-            &self.init,
-            &script,
-            &built_modules(built)?,
-        )?;
-        let b = boot::run(
-            &self.tc.runner,
-            &self.kb.binds,
-            &BootSpec {
-                name: &cp.name,
-                kernel: &kernel,
-                initrd: &initrd,
-                devices: &cp.devices,
-                timeout_secs: cp.timeout_secs,
-                console_log: &console_path,
-                cmdline: &cp.cmdline,
-                memory: &self.manifest.guest.memory,
-            },
-        )?;
-        let expect: Vec<Regex> = cp
-            .expect
-            .iter()
-            .map(|e| Regex::new(e))
-            .collect::<Result<_, _>>()?;
-        let (guest, mut problems) =
-            console::judge(&b.console, b.timed_out, &self.forbidden, &expect);
-        if let Some(how) = &b.abnormal_exit {
-            problems.insert(
-                0,
-                format!("QEMU did not exit by itself ({how}): it was killed, or it crashed"),
-            );
-        }
-        r.kunit = ktap::suites(&b.console);
-        problems.extend(ktap::check(&r.kunit, &cp.kunit));
-        r.pass = problems.is_empty();
-        r.boot_seconds = b.seconds;
-        r.guest = guest.checks;
-        r.figures = guest.figures;
-        r.problems = problems;
-        r.console = b.console;
-        if r.pass {
-            store_result(&dir, &r, &[(&console_path, "console.log")])?;
-            self.p.say(format!(
-                "{tag}: checkpoint {} PASS ({} guest checks, boot {:.1} s)",
-                cp.name,
-                r.guest.len(),
-                r.boot_seconds
-            ));
-        } else {
-            self.p.say(format!(
-                "{tag}: checkpoint {} FAILED:\n  - {}\n  console: {}",
-                cp.name,
-                r.problems.join("\n  - "),
-                self.out.join(&r.console_log).display()
-            ));
-        }
-        Ok(r)
     }
 
     fn compile_fail(
