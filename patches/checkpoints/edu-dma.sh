@@ -7,7 +7,7 @@
 # DMA buffer is freed.
 #
 # Sourced by the harness's /init (busybox sh), which provides book_pass,
-# book_fail, book_count, book_counts, book_gained, book_find_dev and
+# book_fail, book_lines, book_counts, book_gained, book_find_dev and
 # book_cycles (see ci/guest/init).
 #
 # Checks:
@@ -44,12 +44,7 @@ if ! edu_dev=$(book_find_dev rust_edu); then
 else
 	book_pass bound
 
-	edu_n=$(book_count "$edu_started")
-	if [ "$edu_n" -eq 1 ]; then
-		book_pass dma-started
-	else
-		book_fail dma-started "expected 1 \"dma: job 2 started\" line, found $edu_n"
-	fi
+	book_lines dma-started 1 "$edu_started" "\"dma: job 2 started\" line"
 
 	echo "$edu_dev" > "$edu_drv/unbind"
 	edu_res="$edu_in_flight

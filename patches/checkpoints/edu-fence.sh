@@ -7,7 +7,8 @@
 # manifest), and its test names by the manifest's `expect`.
 #
 # Sourced by the harness's /init (busybox sh), which provides book_pass,
-# book_fail, book_count, book_find_dev and book_cycles (see ci/guest/init).
+# book_fail, book_count, book_lines, book_find_dev and book_cycles (see
+# ci/guest/init).
 #
 # Checks:
 #   bound              a device is bound to rust_edu
@@ -47,19 +48,9 @@ else
 		book_fail factorials "$edu_why"
 	fi
 
-	edu_n=$(book_count "$edu_signalled")
-	if [ "$edu_n" -eq 1 ]; then
-		book_pass fence-signalled
-	else
-		book_fail fence-signalled "expected 1 \"fence: job 1 signalled\" line, found $edu_n"
-	fi
+	book_lines fence-signalled 1 "$edu_signalled" "\"fence: job 1 signalled\" line"
 
-	edu_n=$(book_count "$edu_released")
-	if [ "$edu_n" -eq 1 ]; then
-		book_pass fence-released
-	else
-		book_fail fence-released "expected 1 \"job released\" line, found $edu_n"
-	fi
+	book_lines fence-released 1 "$edu_released" "\"job released\" line"
 
 	book_cycles rust_edu "$edu_dev" 10 \
 		"${edu_pfx}unbind: 3 interrupts handled\$

@@ -4,7 +4,8 @@
 # the binding scope, owning the BAR it reads in interrupt context).
 #
 # Sourced by the harness's /init (busybox sh), which provides book_pass,
-# book_fail, book_count, book_find_dev and book_cycles (see ci/guest/init).
+# book_fail, book_count, book_lines, book_find_dev and book_cycles (see
+# ci/guest/init).
 #
 # Checks:
 #   bound              a device is bound to rust_edu
@@ -58,12 +59,7 @@ else
 		book_fail factorials "$edu_why"
 	fi
 
-	edu_n=$(book_count "$edu_irqs")
-	if [ "$edu_n" -eq 1 ]; then
-		book_pass irq-count
-	else
-		book_fail irq-count "expected 1 \"irq: 3 interrupts\" line, found $edu_n"
-	fi
+	book_lines irq-count 1 "$edu_irqs" "\"irq: 3 interrupts\" line"
 
 	edu_line=$(edu_proc)
 	edu_before=$(edu_proc_count)

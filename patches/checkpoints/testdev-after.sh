@@ -4,7 +4,8 @@
 # device and BAR for the binding scope).
 #
 # Sourced by the harness's /init (busybox sh), which provides book_pass,
-# book_fail, book_count, book_find_dev and book_cycles (see ci/guest/init).
+# book_fail, book_count, book_lines, book_find_dev and book_cycles (see
+# ci/guest/init).
 #
 # Checks:
 #   bound              a device is bound to rust_testdev
@@ -25,12 +26,7 @@ if ! tda_dev=$(book_find_dev rust_testdev); then
 else
 	book_pass bound
 
-	tda_n=$(book_count "$tda_probe")
-	if [ "$tda_n" -eq 1 ]; then
-		book_pass probe
-	else
-		book_fail probe "expected 1 probe line for $tda_dev, found $tda_n"
-	fi
+	book_lines probe 1 "$tda_probe" "probe line for $tda_dev"
 
 	book_cycles rust_testdev "$tda_dev" 10 \
 		"${tda_pfx}unbind: test 0 count 1\$

@@ -4,7 +4,8 @@
 # auxiliary devices through registration data).
 #
 # Sourced by the harness's /init (busybox sh), which provides book_pass,
-# book_fail, book_count, book_find_dev and book_cycles (see ci/guest/init).
+# book_fail, book_count, book_lines, book_find_dev and book_cycles (see
+# ci/guest/init).
 #
 # Checks:
 #   bound              a device is bound to rust_testdev
@@ -74,12 +75,7 @@ if ! tdx_dev=$(book_find_dev rust_testdev); then
 else
 	book_pass bound
 
-	tdx_n=$(book_count "$tdx_probe")
-	if [ "$tdx_n" -eq 1 ]; then
-		book_pass probe
-	else
-		book_fail probe "expected 1 probe line for $tdx_dev, found $tdx_n"
-	fi
+	book_lines probe 1 "$tdx_probe" "probe line for $tdx_dev"
 
 	if tdx_sh=$(tdx_aux shared) && tdx_lk=$(tdx_aux locked); then
 		book_pass aux-devices
@@ -95,19 +91,9 @@ else
 		book_fail aux-bound "$tdx_why"
 	fi
 
-	tdx_n=$(book_count "$tdx_sh_probe")
-	if [ "$tdx_n" -eq 1 ]; then
-		book_pass shared-probe
-	else
-		book_fail shared-probe "expected 1 shared probe line, found $tdx_n"
-	fi
+	book_lines shared-probe 1 "$tdx_sh_probe" "shared probe line"
 
-	tdx_n=$(book_count "$tdx_lk_probe 1\$")
-	if [ "$tdx_n" -eq 1 ]; then
-		book_pass locked-probe
-	else
-		book_fail locked-probe "expected 1 locked \"bind 1\" probe line, found $tdx_n"
-	fi
+	book_lines locked-probe 1 "$tdx_lk_probe 1\$" "locked \"bind 1\" probe line"
 
 	# The locked child alone: its state lives in the parent's registration,
 	# so the next binding of the child sees the count of the previous one.

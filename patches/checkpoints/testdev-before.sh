@@ -3,7 +3,8 @@
 # Checkpoint for samples/rust/rust_testdev.rs (Devres style).
 #
 # Sourced by the harness's /init (busybox sh), which provides book_pass,
-# book_fail, book_count, book_find_dev and book_cycles (see ci/guest/init).
+# book_fail, book_count, book_lines, book_find_dev and book_cycles (see
+# ci/guest/init).
 #
 # Checks:
 #   bound              a device is bound to rust_testdev
@@ -24,12 +25,7 @@ if ! tdb_dev=$(book_find_dev rust_testdev); then
 else
 	book_pass bound
 
-	tdb_n=$(book_count "$tdb_probe")
-	if [ "$tdb_n" -eq 1 ]; then
-		book_pass probe
-	else
-		book_fail probe "expected 1 probe line for $tdb_dev, found $tdb_n"
-	fi
+	book_lines probe 1 "$tdb_probe" "probe line for $tdb_dev"
 
 	book_cycles rust_testdev "$tdb_dev" 10 \
 		"${tdb_pfx}unbind: test 0 count 1\$

@@ -4,7 +4,8 @@
 # the device, and a devres resource that reports its release.
 #
 # Sourced by the harness's /init (busybox sh), which provides book_pass,
-# book_fail, book_count, book_find_dev and book_cycles (see ci/guest/init).
+# book_fail, book_count, book_lines, book_find_dev and book_cycles (see
+# ci/guest/init).
 #
 # Checks:
 #   bound              a device is bound to rust_testdev
@@ -31,12 +32,7 @@ if ! tdd_dev=$(book_find_dev rust_testdev); then
 else
 	book_pass bound
 
-	tdd_n=$(book_count "$tdd_probe")
-	if [ "$tdd_n" -eq 1 ]; then
-		book_pass probe
-	else
-		book_fail probe "expected 1 probe line for $tdd_dev, found $tdd_n"
-	fi
+	book_lines probe 1 "$tdd_probe" "probe line for $tdd_dev"
 
 	book_cycles rust_testdev "$tdd_dev" 10 \
 		"${tdd_pfx}unbind: test 0 count 1 after 2 runs\$

@@ -4,7 +4,8 @@
 # that owns BAR 0 through devres and outlives each binding.
 #
 # Sourced by the harness's /init (busybox sh), which provides book_pass,
-# book_fail, book_count, book_find_dev and book_cycles (see ci/guest/init).
+# book_fail, book_count, book_lines, book_find_dev and book_cycles (see
+# ci/guest/init).
 #
 # Checks:
 #   bound              a device is bound to rust_testdev
@@ -49,12 +50,7 @@ if ! tdh_dev=$(book_find_dev rust_testdev); then
 else
 	book_pass bound
 
-	tdh_n=$(book_count "$tdh_probe")
-	if [ "$tdh_n" -eq 1 ]; then
-		book_pass probe
-	else
-		book_fail probe "expected 1 probe line for $tdh_dev, found $tdh_n"
-	fi
+	book_lines probe 1 "$tdh_probe" "probe line for $tdh_dev"
 
 	book_cycles rust_testdev "$tdh_dev" 10 \
 		"${tdh_pfx}unbind: test 0 count 1 after 2 runs\$

@@ -4,7 +4,8 @@
 # BAR 0 from the driver data.
 #
 # Sourced by the harness's /init (busybox sh), which provides book_pass,
-# book_fail, book_count, book_find_dev and book_cycles (see ci/guest/init).
+# book_fail, book_count, book_lines, book_find_dev and book_cycles (see
+# ci/guest/init).
 #
 # Checks:
 #   bound              a device is bound to rust_testdev
@@ -24,12 +25,7 @@ if ! tdr_dev=$(book_find_dev rust_testdev); then
 else
 	book_pass bound
 
-	tdr_n=$(book_count "$tdr_probe")
-	if [ "$tdr_n" -eq 1 ]; then
-		book_pass probe
-	else
-		book_fail probe "expected 1 probe line for $tdr_dev, found $tdr_n"
-	fi
+	book_lines probe 1 "$tdr_probe" "probe line for $tdr_dev"
 
 	book_cycles rust_testdev "$tdr_dev" 10 \
 		"${tdr_pfx}unbind: test 0 count 1 after 2 runs\$
